@@ -1,0 +1,42 @@
+# Compiler flags shared by every Midge target. Shipping targets link midge_flags;
+# tests link midge_test_flags, which keeps the warnings but allows exceptions and RTTI
+# because Eclipse Paho MQTT C++ reports errors by throwing.
+
+add_library(midge_warnings INTERFACE)
+target_compile_options(midge_warnings INTERFACE
+  -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor -Wvla
+  $<$<COMPILE_LANGUAGE:CXX>:-Wold-style-cast>)
+if(MIDGE_WERROR)
+  target_compile_options(midge_warnings INTERFACE -Werror)
+endif()
+
+add_library(midge_flags INTERFACE)
+target_link_libraries(midge_flags INTERFACE midge_warnings)
+target_compile_options(midge_flags INTERFACE
+  -fvisibility=hidden
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fvisibility-inlines-hidden>)
+
+add_library(midge_test_flags INTERFACE)
+target_link_libraries(midge_test_flags INTERFACE midge_warnings)
+
+# Hardening for everything we build (libevent's EVENT__ENABLE_GCC_HARDENING is the model).
+add_compile_options(-fstack-protector-strong)
+if(NOT MIDGE_SANITIZE AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+  add_compile_definitions(_FORTIFY_SOURCE=2)
+endif()
+include(CheckPIESupported)
+check_pie_supported()
+add_link_options(-Wl,-z,relro,-z,now)
+
+if(MIDGE_SANITIZE)
+  add_compile_options(-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(MIDGE_SIZE_PROFILE)
+  add_compile_options(-Os -ffunction-sections -fdata-sections)
+  add_link_options(-Wl,--gc-sections -s)
+  add_compile_definitions(NDEBUG)
+  set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
+endif()
