@@ -1,0 +1,38 @@
+// A byte-stream transformation between the socket and the engine, used for TLS. It is
+// sans-IO like the engine: the port hands it what the socket read and writes out what it
+// produces, so the same adapter works with any event loop (libevent 2.1 has no mbedTLS
+// bufferevent; see docs/security.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/util/span.hpp"
+
+namespace midge::port {
+
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  // Bytes read from the socket. Decrypted application bytes are appended to plainOut;
+  // bytes that must go to the socket (handshake records, alerts) to wireOut.
+  // Returns false when the stream must be closed; error() then says why.
+  virtual bool onReceive(Bytes wireIn, std::vector<std::uint8_t>& plainOut,
+                         std::vector<std::uint8_t>& wireOut) = 0;
+  // Application bytes from the engine; the records to write are appended to wireOut.
+  virtual bool onSend(Bytes plainIn, std::vector<std::uint8_t>& wireOut) = 0;
+  virtual bool handshakeDone() const = 0;
+  // Client certificate identity (CN, or the full subject when asked), empty if none.
+  virtual std::string peerIdentity() const = 0;
+  virtual std::string error() const = 0;
+};
+
+class StreamFilterFactory {
+ public:
+  virtual ~StreamFilterFactory() = default;
+  virtual std::unique_ptr<StreamFilter> create() = 0;
+};
+
+}  // namespace midge::port
