@@ -1,0 +1,30 @@
+// Settings of one TLS listener, named after the Mosquitto keywords they come from
+// (certfile, keyfile, cafile, capath, ciphers, tls_version, require_certificate,
+// use_identity_as_username, use_subject_as_username). See docs/tls.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace midge::port {
+
+struct TlsOptions {
+  std::string certFile;  // PEM or DER; may hold the chain after the server certificate
+  std::string keyFile;   // unencrypted PEM or DER private key matching certFile
+  std::string caFile;    // CAs that sign client certificates
+  std::string caPath;    // directory of CA certificates (every file is read)
+  // Colon-separated OpenSSL or IANA TLS 1.2 suite names in preference order; empty keeps
+  // mbedTLS's defaults.
+  std::string ciphers;
+  // Minimum protocol version. Only "tlsv1.2" (the default, also for "") is accepted:
+  // mbedTLS 2.28 has no TLS 1.3, and 1.0/1.1 are refused as insecure.
+  std::string tlsVersion;
+  bool requireCertificate = false;     // clients must present a certificate signed by a CA
+  bool useIdentityAsUsername = false;  // needs requireCertificate
+  bool useSubjectAsUsername = false;   // needs requireCertificate
+  // The TLS layer is sans-IO and reads no clock: the port closes connections whose
+  // handshake is not done after this long (TlsServerContext::handshakeTimeoutMs()).
+  std::uint32_t handshakeTimeoutMs = 10000;
+};
+
+}  // namespace midge::port

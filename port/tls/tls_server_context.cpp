@@ -1,0 +1,42 @@
+#include "port/tls/tls_server_context.hpp"
+
+#include <utility>
+
+#include "port/tls/tls_config.hpp"
+
+namespace midge::port {
+
+TlsServerContext::TlsServerContext(TlsOptions options, std::shared_ptr<tls::TlsRandom> random,
+                                   std::shared_ptr<const tls::TlsConfig> config)
+    : options_(std::move(options)), random_(std::move(random)), config_(std::move(config)) {}
+
+TlsServerContext::~TlsServerContext() = default;
+
+bool TlsServerContext::create(const TlsOptions& options, std::unique_ptr<TlsServerContext>& out,
+                              std::string& error) {
+  std::shared_ptr<tls::TlsRandom> random = tls::TlsRandom::create(error);
+  if (!random) return false;
+  std::shared_ptr<const tls::TlsConfig> config = tls::TlsConfig::load(options, random, error);
+  if (!config) return false;
+  out.reset(new TlsServerContext(options, std::move(random), std::move(config)));
+  return true;
+}
+
+std::unique_ptr<StreamFilter> TlsServerContext::create() { return createSession(); }
+
+std::unique_ptr<TlsSession> TlsServerContext::createSession() {
+  return std::make_unique<TlsSession>(config_);
+}
+
+bool TlsServerContext::reload(std::string& error) { return reload(options_, error); }
+
+bool TlsServerContext::reload(const TlsOptions& options, std::string& error) {
+  std::shared_ptr<const tls::TlsConfig> config = tls::TlsConfig::load(options, random_, error);
+  if (!config) return false;
+  // Sessions already running hold their own reference to the previous config.
+  config_ = std::move(config);
+  options_ = options;
+  return true;
+}
+
+}  // namespace midge::port

@@ -1,0 +1,77 @@
+// Server side of one TLS 1.2 connection as a sans-IO StreamFilter over mbedTLS: the port
+// hands it socket bytes and writes out what it produces. mbedTLS reads and writes through
+// in-memory callbacks, so the handshake advances inside onReceive() and nothing blocks.
+//
+// Memory: mbedTLS holds one input and one output record buffer (about 16.5 KiB each) per
+// session. The session itself keeps no input: every onReceive() call is consumed before
+// it returns, and a record larger than the TLS limit is refused by mbedTLS.
+//
+// Contract for the caller:
+//   - Write wireOut to the socket after every call, also when the call returned false
+//     (it may hold an alert that tells the client why).
+//   - After false, close the connection; error() says why, for the log.
+//   - onSend() before handshakeDone() is a caller error and returns false.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mbedtls/ssl.h>
+
+#include "port/stream_filter.hpp"
+
+namespace midge::port {
+
+namespace tls {
+class TlsConfig;
+}
+
+class TlsSession final : public StreamFilter {
+ public:
+  explicit TlsSession(std::shared_ptr<const tls::TlsConfig> config);
+  ~TlsSession() override;
+  TlsSession(const TlsSession&) = delete;  // mbedTLS holds a pointer to this object
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  bool onReceive(Bytes wireIn, std::vector<std::uint8_t>& plainOut,
+                 std::vector<std::uint8_t>& wireOut) override;
+  bool onSend(Bytes plainIn, std::vector<std::uint8_t>& wireOut) override;
+  bool handshakeDone() const override { return handshakeDone_; }
+  std::string peerIdentity() const override { return peerIdentity_; }
+  std::string error() const override { return error_; }
+
+  // Appends a close_notify alert to wireOut so the client can tell an orderly shutdown
+  // from a truncation attack. Call before closing the socket; later calls do nothing.
+  void closeNotify(std::vector<std::uint8_t>& wireOut);
+  // True when the client ended the session with close_notify (onReceive then returned
+  // false and already queued our close_notify in reply).
+  bool peerClosed() const { return peerClosed_; }
+  // The negotiated suite, e.g. "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", for the log.
+  std::string cipherSuite() const;
+
+ private:
+  static int sendToWire(void* self, const unsigned char* data, std::size_t length);
+  static int receiveFromWire(void* self, unsigned char* data, std::size_t length);
+
+  bool continueHandshake();
+  bool readApplicationData(std::vector<std::uint8_t>& plainOut);
+  void sendCloseNotify();
+  bool fail(std::string reason);
+  void rememberPeerIdentity();
+
+  std::shared_ptr<const tls::TlsConfig> config_;  // outlives ssl_, which points into it
+  mbedtls_ssl_context ssl_;
+  Bytes pendingInput_;                            // valid during onReceive only
+  std::vector<std::uint8_t>* wireSink_ = nullptr;  // valid during a call only
+  bool sawFirstByte_ = false;
+  bool handshakeDone_ = false;
+  bool failed_ = false;
+  bool peerClosed_ = false;
+  bool closeNotifySent_ = false;
+  std::string peerIdentity_;
+  std::string error_;
+};
+
+}  // namespace midge::port
