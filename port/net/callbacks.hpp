@@ -1,0 +1,34 @@
+// Private to port/net: the C callbacks handed to libevent. A nested struct of EventLoop,
+// so they reach its private members without making those public.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include <string>
+
+#include "port/net/event_loop.hpp"
+
+namespace midge::port {
+
+struct EventLoop::Callbacks {
+  static std::string describe(const Connection& c);  // "connection 7 from [::1]:5000"
+  static void onTurn(evutil_socket_t, short, void* self);
+  static void onDeferred(evutil_socket_t, short, void* self);
+  static void onTick(evutil_socket_t, short, void* self);
+  static void onSignal(evutil_socket_t signal, short, void* self);
+  static void onShutdownDeadline(evutil_socket_t, short, void* self);
+  static void onAcceptRetry(evutil_socket_t, short, void* listener);
+  static void onAcceptError(evconnlistener* socket, void* listener);
+  static void onAccept(evconnlistener* socket, evutil_socket_t fd, sockaddr* address,
+                       int length, void* listener);
+  static void onRead(bufferevent* bev, void* connection);
+  static void onWrite(bufferevent* bev, void* connection);
+  static void onEvent(bufferevent* bev, short what, void* connection);
+  static void onConnectionTimer(evutil_socket_t, short, void* connection);
+  static void onOutputChanged(evbuffer* buffer, const evbuffer_cb_info* info, void* self);
+};
+
+}  // namespace midge::port
