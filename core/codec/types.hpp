@@ -1,0 +1,32 @@
+// Protocol versions and packet types shared by every part of the codec.
+#pragma once
+
+#include <cstdint>
+
+namespace midge::codec {
+
+// Values are the CONNECT protocol levels, so a decoded level converts directly.
+enum class ProtocolVersion : std::uint8_t { V31 = 3, V311 = 4, V5 = 5 };
+
+enum class PacketType : std::uint8_t {
+  Connect = 1,
+  Connack,
+  Publish,
+  Puback,
+  Pubrec,
+  Pubrel,
+  Pubcomp,
+  Subscribe,
+  Suback,
+  Unsubscribe,
+  Unsuback,
+  Pingreq,
+  Pingresp,
+  Disconnect,
+  Auth
+};
+
+// "CONNECT", "PUBLISH", ... and "reserved" for 0 or anything out of range; for logs.
+const char* packetTypeName(PacketType type) noexcept;
+
+}  // namespace midge::codec
