@@ -1,0 +1,311 @@
+// Connection events, framing, output buffering and the per-turn group commit.
+#include "core/engine/broker.hpp"
+
+#include <utility>
+
+namespace midge {
+
+namespace {
+
+constexpr std::size_t kProtocolMaxPacket = 268435455 + 5;
+// A connection's turn buffer is kept for reuse, but not when one burst made it large: idle
+// connections must stay small (memory per connection is a headline figure).
+constexpr std::size_t kRetainedBufferCapacity = 16 * 1024;
+
+std::size_t inboundLimit(const EngineConfig& config) {
+  return config.maxPacketSize != 0 ? config.maxPacketSize : kProtocolMaxPacket;
+}
+
+}  // namespace
+
+Broker::Broker(const EngineConfig& config, store::Store& store, Output& output,
+               const Clock& clock, Authenticator& authenticator)
+    : config_(config),
+      store_(store),
+      output_(output),
+      clock_(clock),
+      authenticator_(authenticator) {
+  startedAtMs_ = clock_.monotonicMs();
+  nextHousekeepingMs_ = startedAtMs_ + 1000;
+  nextSysMs_ = startedAtMs_;
+}
+
+Broker::~Broker() = default;
+
+Connection* Broker::findConnection(ConnectionId id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Broker::onOpen(ConnectionId id, const PeerInfo& peer) {
+  auto connection = std::make_unique<Connection>();
+  connection->id = id;
+  connection->peer = peer;
+  std::size_t limit = inboundLimit(config_);
+  if (config_.maxPacketSizeBeforeConnect != 0 && config_.maxPacketSizeBeforeConnect < limit) {
+    limit = config_.maxPacketSizeBeforeConnect;
+  }
+  connection->framer.setMaxPacketSize(limit);
+  connection->openedAtMs = clock_.monotonicMs();
+  connection->lastReceiveMs = connection->openedAtMs;
+  connections_[id] = std::move(connection);
+  ++stats_.connectionsAccepted;
+}
+
+void Broker::onBytes(ConnectionId id, Bytes bytes) {
+  Connection* connection = findConnection(id);
+  if (connection == nullptr || connection->state == ConnectionState::Closing) return;
+  stats_.bytesReceived += bytes.size();
+  connection->lastReceiveMs = clock_.monotonicMs();
+  Status status = connection->framer.feed(
+      bytes, [&](const codec::Frame& frame) { return handleFrame(*connection, frame); });
+  if (!status.ok()) failConnection(*connection, status.error());
+  // Over-approximates "involved in this turn's writes": if the commit fails, every client
+  // whose packets were handled after a write began is disconnected rather than acked.
+  if (store_.hasPendingWrites()) noteStoreWrite(*connection);
+}
+
+void Broker::onWritable(ConnectionId id) {
+  Connection* connection = findConnection(id);
+  if (connection == nullptr || connection->session == nullptr) return;
+  if (connection->state != ConnectionState::Connected) return;
+  pumpQueue(*connection->session);
+}
+
+void Broker::onClose(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  connectionLost(*it->second);
+  connections_.erase(it);
+}
+
+bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
+  if (connection.state == ConnectionState::Closing) return false;
+  const codec::PacketType type = frame.type();
+  if (connection.state == ConnectionState::AwaitingConnect && type != codec::PacketType::Connect) {
+    failConnection(connection, protocolError("the first packet must be CONNECT"));
+    return false;
+  }
+  codec::Frame held = frame;
+  if (type == codec::PacketType::Connect) {
+    // Keep CONNECT's bytes: its decoded views must outlive this frame while an enhanced
+    // authentication exchange runs over later AUTH packets.
+    connection.heldConnect.assign(frame.body.begin(), frame.body.end());
+    connection.heldConnectHeader = frame.header;
+    held.body = Bytes(connection.heldConnect.data(), connection.heldConnect.size());
+  }
+  Result<codec::Packet> decoded = codec::decodePacket(held, connection.version);
+  if (!decoded.ok()) {
+    failConnection(connection, decoded.error());
+    return false;
+  }
+  dispatch(connection, decoded.value());
+  return connection.state != ConnectionState::Closing;
+}
+
+void Broker::dispatch(Connection& connection, codec::Packet& packet) {
+  const bool connected = connection.state == ConnectionState::Connected;
+  if (auto* connect = std::get_if<codec::Connect>(&packet)) {
+    if (connection.state != ConnectionState::AwaitingConnect) {
+      failConnection(connection, protocolError("a second CONNECT on the same connection"));
+      return;
+    }
+    handleConnect(connection, *connect);
+    return;
+  }
+  if (auto* auth = std::get_if<codec::Auth>(&packet)) {
+    handleAuth(connection, *auth);
+    return;
+  }
+  if (auto* disconnect = std::get_if<codec::Disconnect>(&packet)) {
+    Session* session = connection.session;
+    if (connected && session != nullptr &&
+        disconnect->properties.sessionExpiryInterval.has_value()) {
+      if (session->expirySeconds == 0 && *disconnect->properties.sessionExpiryInterval != 0) {
+        disconnectWith(connection, ReasonCode::ProtocolError,
+                       "DISCONNECT sets a session expiry after CONNECT set none");
+        return;
+      }
+      session->expirySeconds = effectiveExpiry(connection.version, false,
+                                               disconnect->properties.sessionExpiryInterval);
+    }
+    // Only reason 0x00 removes the will (MQTT 5 section 3.14.4); 3.x DISCONNECT always does.
+    connection.publishWillOnClose = disconnect->reason != ReasonCode::Success;
+    closeConnection(connection);
+    return;
+  }
+  if (!connected) {
+    failConnection(connection, protocolError("packet before the connection was accepted"));
+    return;
+  }
+  if (auto* publish = std::get_if<codec::Publish>(&packet)) {
+    handlePublish(connection, *publish);
+  } else if (auto* ack = std::get_if<codec::Ack>(&packet)) {
+    switch (ack->type) {
+      case codec::PacketType::Puback: handlePuback(connection, *ack); break;
+      case codec::PacketType::Pubrec: handlePubrec(connection, *ack); break;
+      case codec::PacketType::Pubrel: handlePubrel(connection, *ack); break;
+      default: handlePubcomp(connection, *ack); break;
+    }
+  } else if (auto* subscribe = std::get_if<codec::Subscribe>(&packet)) {
+    handleSubscribe(connection, *subscribe);
+  } else if (auto* unsubscribe = std::get_if<codec::Unsubscribe>(&packet)) {
+    handleUnsubscribe(connection, *unsubscribe);
+  } else if (std::holds_alternative<codec::Pingreq>(packet)) {
+    sendPacket(connection, codec::Pingresp{});
+  } else {
+    // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends these.
+    failConnection(connection, protocolError("a packet only a server may send"));
+  }
+}
+
+void Broker::failConnection(Connection& connection, const Error& error) {
+  ++stats_.protocolViolations;
+  if (connection.state == ConnectionState::AwaitingConnect) {
+    log(LogLevel::Notice, describe(connection) + " refused before CONNECT: " +
+                              errorKindName(error.kind) + ": " + error.detail);
+    if (error.kind == ErrorKind::UnsupportedVersion) {
+      // 3.1.1 section 3.1.2.2: answer with return code 0x01, in the 3.1.1 format every
+      // version can read.
+      codec::Connack connack;
+      connack.reasonCode = static_cast<std::uint8_t>(ConnackReturnCode::UnacceptableProtocolVersion);
+      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311, outputFor(connection));
+    }
+    closeConnection(connection);
+    return;
+  }
+  disconnectWith(connection, reasonCodeFor(error.kind),
+                 std::string(errorKindName(error.kind)) + ": " + error.detail);
+}
+
+void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::string_view why) {
+  if (connection.state == ConnectionState::Closing) return;
+  log(LogLevel::Notice, describe(connection) + " disconnected by the broker (" +
+                            reasonCodeName(reason) + "): " + std::string(why));
+  if (connection.version == codec::ProtocolVersion::V5 &&
+      connection.state != ConnectionState::AwaitingConnect) {
+    codec::Disconnect disconnect;
+    disconnect.reason = reason;
+    sendPacket(connection, disconnect);
+  }
+  closeConnection(connection);
+}
+
+void Broker::closeConnection(Connection& connection) {
+  if (connection.state == ConnectionState::Closing) return;
+  connection.state = ConnectionState::Closing;
+  connection.closeAfterFlush = true;
+  outputFor(connection);  // joins the dirty list so the close happens after the flush
+}
+
+void Broker::connectionLost(Connection& connection) {
+  Session* session = connection.session;
+  connection.session = nullptr;
+  if (session == nullptr || session->connection != connection.id) return;
+  --connectedClients_;
+  session->connection = 0;
+  session->disconnectedAtMs = clock_.monotonicMs();
+  session->disconnectedAtWall = clock_.wallSeconds();
+  if (config_.connectionMessages) {
+    log(LogLevel::Info, "client " + session->clientId + " disconnected");
+  }
+  if (connection.publishWillOnClose && session->will) {
+    scheduleWill(*session);
+  } else {
+    session->will.reset();
+  }
+  if (!session->durable()) {
+    destroySession(*session);
+    return;
+  }
+  persistSession(*session);
+}
+
+std::vector<std::uint8_t>& Broker::outputFor(Connection& connection) {
+  if (!connection.inDirtyList) {
+    connection.inDirtyList = true;
+    dirtyConnections_.push_back(connection.id);
+  }
+  return connection.pending;
+}
+
+void Broker::sendPacket(Connection& connection, const codec::Packet& packet) {
+  Status status = codec::encodePacket(packet, connection.version, outputFor(connection));
+  if (!status.ok()) {
+    log(LogLevel::Error, describe(connection) + ": cannot encode a packet: " +
+                             status.error().detail);
+  }
+}
+
+void Broker::noteStoreWrite(Connection& connection) {
+  connection.wroteToStore = true;
+  outputFor(connection);
+}
+
+void Broker::endOfTurn() {
+  bool committed = true;
+  if (store_.hasPendingWrites()) {
+    Status status = store_.commit();
+    if (!status.ok()) {
+      committed = false;
+      ++stats_.storeFailures;
+      log(LogLevel::Error, "store commit failed, this turn's acknowledgements are withheld: " +
+                               store_.lastError());
+    }
+  }
+  for (ConnectionId id : dirtyConnections_) {
+    Connection* connection = findConnection(id);
+    if (connection == nullptr) continue;
+    connection->inDirtyList = false;
+    if (!committed && connection->wroteToStore) {
+      // Nothing of this turn may be acknowledged: the client will resend after reconnecting.
+      connection->pending.clear();
+      connection->wroteToStore = false;
+      connection->state = ConnectionState::Closing;
+      output_.close(id);
+      continue;
+    }
+    connection->wroteToStore = false;
+    if (!connection->pending.empty()) {
+      stats_.bytesSent += connection->pending.size();
+      output_.send(id, Bytes(connection->pending.data(), connection->pending.size()));
+      connection->pending.clear();
+      if (connection->pending.capacity() > kRetainedBufferCapacity) {
+        std::vector<std::uint8_t>().swap(connection->pending);
+      }
+    }
+    if (connection->closeAfterFlush) {
+      connection->closeAfterFlush = false;
+      output_.close(id);
+    }
+  }
+  dirtyConnections_.clear();
+}
+
+void Broker::shutdown() {
+  for (auto& entry : connections_) {
+    Connection& connection = *entry.second;
+    connection.publishWillOnClose = false;
+    if (connection.state == ConnectionState::Connected &&
+        connection.version == codec::ProtocolVersion::V5) {
+      codec::Disconnect disconnect;
+      disconnect.reason = ReasonCode::ServerShuttingDown;
+      sendPacket(connection, disconnect);
+    }
+    closeConnection(connection);
+  }
+  endOfTurn();
+}
+
+void Broker::log(LogLevel level, const std::string& message) { output_.log(level, message); }
+
+std::string Broker::describe(const Connection& connection) const {
+  std::string text = "client ";
+  text += connection.session != nullptr ? connection.session->clientId : std::string("<unknown>");
+  text += " (";
+  text += connection.peer.address;
+  text += ")";
+  return text;
+}
+
+}  // namespace midge

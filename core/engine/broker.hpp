@@ -1,0 +1,176 @@
+// The MQTT broker engine: sans-IO. Driven through ConnectionEvents by the port (or a test,
+// a fuzzer, an embedding application); answers through Output; persists through Store;
+// reads time from Clock. Owns all broker state: no globals, so tests build one directly.
+//
+// Typical use (see examples/embedding):
+// @code
+//   midge::Broker broker(config, store, output, clock, authenticator);
+//   if (!broker.restore().ok()) { /* store.lastError() names the file and problem */ }
+//   loop.setHandler(&broker);
+// @endcode
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/codec/codec.hpp"
+#include "core/engine/auth.hpp"
+#include "core/engine/config.hpp"
+#include "core/engine/connection.hpp"
+#include "core/engine/io.hpp"
+#include "core/engine/session.hpp"
+#include "core/engine/stats.hpp"
+#include "core/store/store.hpp"
+#include "core/topic/subscription_tree.hpp"
+#include "core/topic/topic.hpp"
+#include "core/topic/topic_index.hpp"
+
+namespace midge {
+
+class Broker final : public ConnectionEvents {
+ public:
+  Broker(const EngineConfig& config, store::Store& store, Output& output, const Clock& clock,
+         Authenticator& authenticator);
+  ~Broker() override;
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Rebuilds sessions, subscriptions, queued and in-flight messages and retained messages
+  // from the store. Call once, before the first event. On failure nothing is changed and
+  // the store's lastError() says why.
+  Status restore();
+
+  void onOpen(ConnectionId id, const PeerInfo& peer) override;
+  void onBytes(ConnectionId id, Bytes bytes) override;
+  void onWritable(ConnectionId id) override;
+  void onClose(ConnectionId id) override;
+  void onTick() override;
+  void endOfTurn() override;
+
+  // Graceful stop: v5 clients get DISCONNECT 0x8B (server shutting down), all are closed.
+  // Wills are not published: the clients did nothing wrong.
+  void shutdown();
+
+  const Stats& stats() const { return stats_; }
+  std::size_t connectedClients() const { return connectedClients_; }
+  std::size_t sessionCount() const { return sessions_.size(); }
+  std::size_t retainedCount() const { return retained_.size(); }
+  std::size_t subscriptionCount() const { return tree_.subscriptionCount(); }
+  std::size_t memoryUsed() const { return memoryUsed_; }
+
+ private:
+  // broker.cpp: connection events, framing, output, group commit.
+  Connection* findConnection(ConnectionId id);
+  bool handleFrame(Connection& connection, const codec::Frame& frame);
+  void dispatch(Connection& connection, codec::Packet& packet);
+  void failConnection(Connection& connection, const Error& error);
+  void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why);
+  void closeConnection(Connection& connection);
+  void connectionLost(Connection& connection);
+  std::vector<std::uint8_t>& outputFor(Connection& connection);
+  void sendPacket(Connection& connection, const codec::Packet& packet);
+  void noteStoreWrite(Connection& connection);
+  void log(LogLevel level, const std::string& message);
+  std::string describe(const Connection& connection) const;
+
+  // connect.cpp
+  void handleConnect(Connection& connection, const codec::Connect& connect);
+  void handleAuth(Connection& connection, const codec::Auth& auth);
+  void finishConnect(Connection& connection, const codec::Connect& connect,
+                     const AuthDecision& decision);
+  void refuseConnect(Connection& connection, ReasonCode reason, std::string_view why);
+  Session& attachSession(Connection& connection, const codec::Connect& connect,
+                         std::string_view clientId, bool& sessionPresent);
+  void takeOver(Session& session);
+  void resumeSession(Session& session, Connection& connection);
+  std::string assignClientId();
+
+  // publish.cpp
+  void handlePublish(Connection& connection, codec::Publish& publish);
+  void handlePuback(Connection& connection, const codec::Ack& ack);
+  void handlePubrec(Connection& connection, const codec::Ack& ack);
+  void handlePubrel(Connection& connection, const codec::Ack& ack);
+  void handlePubcomp(Connection& connection, const codec::Ack& ack);
+  bool resolveTopicAlias(Connection& connection, codec::Publish& publish);
+  MessagePtr makeMessage(std::string_view topic, Bytes payload,
+                         std::vector<std::uint8_t> properties, std::uint8_t qos, bool retain,
+                         std::int64_t expiresAt, SessionIndex publisher);
+  std::size_t routeMessage(const MessagePtr& message);
+  void updateRetained(const MessagePtr& message, bool persist);
+  void sendAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
+               ReasonCode reason);
+
+  // delivery.cpp
+  void deliver(Session& session, const MessagePtr& message, std::uint8_t qos, bool retain,
+               std::vector<std::uint32_t> subscriptionIds);
+  void pumpQueue(Session& session);
+  bool sendPublish(Connection& connection, Delivery& delivery, bool dup);
+  void sendPubrel(Connection& connection, std::uint16_t packetId);
+  Connection* onlineConnection(const Session& session);
+  std::uint16_t allocatePacketId(Session& session);
+  std::size_t windowFor(const Connection& connection) const;
+  bool messageExpired(const Message& message) const;
+  void persistMessage(const MessagePtr& message);
+  void persistDelivery(const Session& session, const Delivery& delivery);
+  void forgetDelivery(Session& session, const Delivery& delivery);
+  void dropQueued(Session& session);
+  bool overMemoryBudget(std::size_t extra) const;
+
+  // subscribe.cpp
+  void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
+  void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
+  void sendRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry);
+  void removeAllSubscriptions(Session& session);
+
+  // lifecycle.cpp: sessions, wills, time.
+  Session& createSession(std::string_view clientId);
+  void destroySession(Session& session);
+  void persistSession(const Session& session);
+  void scheduleWill(Session& session);
+  void publishWill(Session& session);
+  void checkKeepAlive(std::uint64_t nowMs);
+  void expireSessions(std::uint64_t nowMs);
+  void fireDueWills(std::uint64_t nowMs);
+  std::uint32_t effectiveExpiry(codec::ProtocolVersion version, bool cleanStart,
+                                std::optional<std::uint32_t> requested) const;
+
+  // sys_topics.cpp
+  void publishSysTopics(std::uint64_t nowMs);
+  void publishSys(std::string_view topic, std::string_view value);
+
+  // restore.cpp
+  void restoreSession(const store::SessionRecord& record);
+
+  EngineConfig config_;
+  store::Store& store_;
+  Output& output_;
+  const Clock& clock_;
+  Authenticator& authenticator_;
+
+  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::map<std::string, std::unique_ptr<Session>, std::less<>> sessions_;
+  std::vector<Session*> sessionsByIndex_;
+  std::vector<SessionIndex> freeSessionIndexes_;
+  topic::SubscriptionTree tree_;
+  topic::TopicIndex<MessagePtr> retained_;
+  std::size_t retainedBytes_ = 0;
+
+  std::vector<ConnectionId> dirtyConnections_;
+  std::vector<ConnectionId> pendingCloses_;
+  std::vector<topic::Subscription> matches_;
+  std::vector<std::uint8_t> scratch_;
+
+  std::uint64_t nextMessageId_ = 1;
+  std::uint64_t assignedIdCounter_ = 0;
+  std::uint64_t startedAtMs_ = 0;
+  std::uint64_t nextHousekeepingMs_ = 0;
+  std::uint64_t nextSysMs_ = 0;
+  std::size_t connectedClients_ = 0;
+  std::size_t memoryUsed_ = 0;
+  Stats stats_;
+};
+
+}  // namespace midge

@@ -1,0 +1,47 @@
+// Engine settings. The broker/ maps mosquitto.conf keywords onto these; defaults follow
+// Mosquitto 2.x so an operator's expectations carry over.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace midge {
+
+struct EngineConfig {
+  // Outgoing window per client (min with the client's Receive Maximum), and the Receive
+  // Maximum we announce for QoS 1/2 PUBLISH from clients. Mosquitto: max_inflight_messages.
+  std::uint16_t maxInflightMessages = 20;
+  // Per-session queue of messages not yet in flight; 0 means unlimited (not advised).
+  std::size_t maxQueuedMessages = 1000;
+  std::size_t maxQueuedBytes = 0;
+  // Whole-packet limit for packets from clients (0: the protocol maximum). Checked from the
+  // fixed header before the body is buffered.
+  std::uint32_t maxPacketSize = 0;
+  // Before CONNECT is accepted nobody is authenticated: cap what an anonymous socket can
+  // make us buffer (FlashMQ uses 1 MB, mosquitto 100000 bytes).
+  std::uint32_t maxPacketSizeBeforeConnect = 256 * 1024;
+  // PUBLISH payloads larger than this are refused (0: no limit). Mosquitto's
+  // message_size_limit.
+  std::uint32_t messageSizeLimit = 0;
+  std::uint16_t maxKeepalive = 65535;
+  bool retainAvailable = true;
+  std::uint8_t maxQos = 2;
+  std::uint16_t maxTopicAlias = 10;
+  bool queueQos0Messages = false;
+  bool upgradeOutgoingQos = false;
+  // Upper bound on the session expiry of MQTT 3.x persistent sessions (which never expire
+  // by the protocol) and of v5 sessions. Empty: no bound.
+  std::optional<std::uint32_t> persistentClientExpiration;
+  // Budget for queued payloads plus retained messages together; 0: no budget.
+  std::size_t memoryLimit = 0;
+  std::size_t maxTopicLength = 65535;
+  std::size_t maxTopicLevels = 0;
+  std::uint32_t connectTimeoutMs = 10000;
+  std::uint32_t sysIntervalSeconds = 10;  // 0 disables $SYS
+  bool connectionMessages = true;          // log connects and disconnects
+  std::string versionString = "midge 0.1.0";
+};
+
+}  // namespace midge

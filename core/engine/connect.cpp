@@ -1,0 +1,299 @@
+// CONNECT and AUTH: versions, client identifiers, authentication, session takeover and
+// resumption, and the CONNACK that tells the client our limits.
+#include <cstdio>
+
+#include "core/engine/broker.hpp"
+#include "core/engine/pass_through.hpp"
+
+namespace midge {
+
+namespace {
+
+bool isV5(const Connection& connection) {
+  return connection.version == codec::ProtocolVersion::V5;
+}
+
+}  // namespace
+
+void Broker::handleConnect(Connection& connection, const codec::Connect& connect) {
+  connection.version = connect.version;
+  const bool v5 = connect.version == codec::ProtocolVersion::V5;
+
+  connection.keepAliveSeconds = connect.keepAlive;
+  if (config_.maxKeepalive != 65535 &&
+      (connect.keepAlive > config_.maxKeepalive || connect.keepAlive == 0)) {
+    if (!v5) {
+      // 3.x has no way to tell the client another keep-alive; mosquitto refuses it the
+      // same way so clients see a familiar answer.
+      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
+                    "keep alive above max_keepalive");
+      return;
+    }
+    connection.keepAliveSeconds = config_.maxKeepalive;
+  }
+
+  if (connect.clientId.empty()) {
+    if (connect.version == codec::ProtocolVersion::V31) {
+      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
+                    "MQTT 3.1 requires a client identifier");
+      return;
+    }
+    if (connect.version == codec::ProtocolVersion::V311 && !connect.cleanStart) {
+      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
+                    "empty client identifier with clean session 0");
+      return;
+    }
+  }
+  if (connect.clientId.find('/') != std::string_view::npos ||
+      connect.clientId.find('+') != std::string_view::npos ||
+      connect.clientId.find('#') != std::string_view::npos) {
+    // Such ids would break %c substitution in ACL patterns; mosquitto refuses them too.
+    refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
+                  "client identifier contains '/', '+' or '#'");
+    return;
+  }
+
+  const codec::Properties& properties = connect.properties;
+  if (properties.receiveMaximum) connection.clientReceiveMaximum = *properties.receiveMaximum;
+  if (properties.maximumPacketSize) connection.clientMaxPacketSize = *properties.maximumPacketSize;
+  if (properties.topicAliasMaximum) {
+    connection.clientTopicAliasMaximum = *properties.topicAliasMaximum;
+  }
+  if (properties.requestProblemInformation) {
+    connection.requestProblemInformation = *properties.requestProblemInformation != 0;
+  }
+
+  AuthRequest request;
+  request.identity.clientId = connect.clientId;
+  request.identity.username = connect.username;
+  request.identity.listenerIndex = connection.peer.listenerIndex;
+  request.password = connect.password;
+  request.peer = &connection.peer;
+  if (v5) {
+    request.method = properties.authenticationMethod;
+    request.data = properties.authenticationData;
+  }
+  AuthDecision decision = authenticator_.authenticate(request);
+  if (decision.reason == ReasonCode::ContinueAuthentication && v5 && request.method) {
+    connection.state = ConnectionState::Authenticating;
+    connection.authMethod = std::string(*request.method);
+    codec::Auth auth;
+    auth.reason = ReasonCode::ContinueAuthentication;
+    auth.properties.authenticationMethod = connection.authMethod;
+    auth.properties.authenticationData = asBytes(decision.responseData);
+    sendPacket(connection, auth);
+    return;
+  }
+  if (decision.reason != ReasonCode::Success) {
+    refuseConnect(connection, decision.reason, "authentication failed");
+    return;
+  }
+  finishConnect(connection, connect, decision);
+}
+
+void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
+  if (connection.state != ConnectionState::Authenticating) {
+    // Re-authentication needs a method that supports it; none is configured.
+    failConnection(connection, protocolError("AUTH without an authentication in progress"));
+    return;
+  }
+  if (!auth.properties.authenticationMethod ||
+      *auth.properties.authenticationMethod != connection.authMethod) {
+    failConnection(connection, protocolError("AUTH with a different authentication method"));
+    return;
+  }
+  codec::Frame frame;
+  frame.header = connection.heldConnectHeader;
+  frame.body = Bytes(connection.heldConnect.data(), connection.heldConnect.size());
+  Result<codec::Packet> packet = codec::decodePacket(frame, connection.version);
+  if (!packet.ok()) {
+    failConnection(connection, packet.error());
+    return;
+  }
+  const auto& connect = std::get<codec::Connect>(packet.value());
+  AuthRequest request;
+  request.identity.clientId = connect.clientId;
+  request.identity.username = connect.username;
+  request.identity.listenerIndex = connection.peer.listenerIndex;
+  request.password = connect.password;
+  request.peer = &connection.peer;
+  request.method = auth.properties.authenticationMethod;
+  request.data = auth.properties.authenticationData;
+  AuthDecision decision = authenticator_.continueAuthentication(request);
+  if (decision.reason == ReasonCode::ContinueAuthentication) {
+    codec::Auth reply;
+    reply.reason = ReasonCode::ContinueAuthentication;
+    reply.properties.authenticationMethod = connection.authMethod;
+    reply.properties.authenticationData = asBytes(decision.responseData);
+    sendPacket(connection, reply);
+    return;
+  }
+  if (decision.reason != ReasonCode::Success) {
+    refuseConnect(connection, decision.reason, "enhanced authentication failed");
+    return;
+  }
+  connection.state = ConnectionState::AwaitingConnect;
+  finishConnect(connection, connect, decision);
+}
+
+void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::string_view why) {
+  ++stats_.connectsRefused;
+  log(LogLevel::Notice, "refused connection from " + connection.peer.address + ": " +
+                            std::string(why) + " (" + reasonCodeName(reason) + ")");
+  codec::Connack connack;
+  connack.reasonCode = isV5(connection) ? static_cast<std::uint8_t>(reason)
+                                        : static_cast<std::uint8_t>(legacyConnackCode(reason));
+  sendPacket(connection, connack);
+  closeConnection(connection);
+}
+
+void Broker::finishConnect(Connection& connection, const codec::Connect& connect,
+                           const AuthDecision& decision) {
+  const bool v5 = isV5(connection);
+  std::string clientId(connect.clientId);
+  bool assigned = false;
+  if (clientId.empty()) {
+    clientId = assignClientId();
+    assigned = true;
+  }
+  bool sessionPresent = false;
+  Session& session = attachSession(connection, connect, clientId, sessionPresent);
+  connection.session = &session;
+  connection.state = ConnectionState::Connected;
+  connection.username = decision.usernameOverride
+                            ? decision.usernameOverride
+                            : (connect.username ? std::optional<std::string>(*connect.username)
+                                                : std::nullopt);
+  session.username = connection.username;
+  session.listenerIndex = connection.peer.listenerIndex;
+  ++connectedClients_;
+  if (connectedClients_ > stats_.clientsMaximum) stats_.clientsMaximum = connectedClients_;
+
+  if (connect.will) {
+    WillMessage will;
+    will.topic = std::string(connect.will->topic);
+    will.payload.assign(connect.will->payload.begin(), connect.will->payload.end());
+    encodePassThroughProperties(connect.will->properties, will.properties);
+    will.qos = connect.will->qos;
+    will.retain = connect.will->retain;
+    will.delaySeconds = connect.will->properties.willDelayInterval.value_or(0);
+    will.expirySeconds = connect.will->properties.messageExpiryInterval.value_or(0);
+    session.will = std::move(will);
+  }
+  if (session.durable()) persistSession(session);
+
+  std::size_t limit = config_.maxPacketSize != 0 ? config_.maxPacketSize : 268435455 + 5;
+  connection.framer.setMaxPacketSize(limit);
+  if (v5 && config_.maxTopicAlias > 0) connection.inboundTopicAliases.resize(config_.maxTopicAlias);
+
+  codec::Connack connack;
+  connack.sessionPresent = sessionPresent;
+  connack.reasonCode = 0;
+  if (v5) {
+    codec::Properties& properties = connack.properties;
+    if (config_.maxInflightMessages != 65535) {
+      properties.receiveMaximum = config_.maxInflightMessages;
+    }
+    if (config_.maxPacketSize != 0) properties.maximumPacketSize = config_.maxPacketSize;
+    properties.topicAliasMaximum = config_.maxTopicAlias;
+    if (!config_.retainAvailable) properties.retainAvailable = 0;
+    if (config_.maxQos < 2) properties.maximumQoS = config_.maxQos;
+    if (assigned) properties.assignedClientIdentifier = session.clientId;
+    if (connection.keepAliveSeconds != connect.keepAlive) {
+      properties.serverKeepAlive = connection.keepAliveSeconds;
+    }
+    const std::uint32_t requested = connect.properties.sessionExpiryInterval.value_or(0);
+    if (requested != session.expirySeconds) properties.sessionExpiryInterval = session.expirySeconds;
+    if (!connection.authMethod.empty()) {
+      properties.authenticationMethod = connection.authMethod;
+      if (!decision.responseData.empty()) {
+        properties.authenticationData = asBytes(decision.responseData);
+      }
+    }
+  }
+  sendPacket(connection, connack);
+  if (config_.connectionMessages) {
+    log(LogLevel::Info, "new client connected from " + connection.peer.address + " as " +
+                            session.clientId + " (p" +
+                            std::to_string(static_cast<int>(connection.version)) + ", c" +
+                            (connect.cleanStart ? "1" : "0") + ", k" +
+                            std::to_string(connection.keepAliveSeconds) + ")");
+  }
+  if (sessionPresent) resumeSession(session, connection);
+  // The CONNECT bytes are no longer referenced once the session owns copies.
+  std::vector<std::uint8_t>().swap(connection.heldConnect);
+}
+
+Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,
+                               std::string_view clientId, bool& sessionPresent) {
+  sessionPresent = false;
+  auto it = sessions_.find(clientId);
+  if (it != sessions_.end()) {
+    Session& existing = *it->second;
+    if (existing.online()) takeOver(existing);
+    if (connect.cleanStart) {
+      destroySession(existing);
+    } else {
+      // A new connection before the will delay passed cancels the will (MQTT 5 3.1.3.2.2).
+      existing.will.reset();
+      existing.willDueMs = 0;
+      sessionPresent = true;
+    }
+  }
+  Session& session = sessionPresent ? *sessions_.find(clientId)->second : createSession(clientId);
+  session.version = connect.version;
+  session.expirySeconds = effectiveExpiry(connect.version, connect.cleanStart,
+                                          connect.properties.sessionExpiryInterval);
+  session.connection = connection.id;
+  session.disconnectedAtMs = 0;
+  session.disconnectedAtWall = 0;
+  if (!session.durable() && sessionPresent) {
+    // The session was durable and now is not: its stored copy must go.
+    store_.deleteSession(session.clientId);
+  }
+  return session;
+}
+
+void Broker::takeOver(Session& session) {
+  Connection* old = findConnection(session.connection);
+  session.connection = 0;
+  --connectedClients_;
+  if (old == nullptr) return;
+  old->session = nullptr;
+  if (old->publishWillOnClose && session.will && session.will->delaySeconds == 0) {
+    publishWill(session);
+  }
+  session.will.reset();
+  old->publishWillOnClose = false;
+  disconnectWith(*old, ReasonCode::SessionTakenOver, "another connection took the session over");
+}
+
+void Broker::resumeSession(Session& session, Connection& connection) {
+  // Resend exactly what the spec requires on a resumed session: unacknowledged PUBLISH
+  // with DUP, and PUBREL for messages whose PUBREC arrived.
+  for (auto it = session.inflight.begin(); it != session.inflight.end();) {
+    if (it->state == store::DeliveryState::PubrelSent) {
+      sendPubrel(connection, it->packetId);
+    } else if (!sendPublish(connection, *it, true)) {
+      // Expired meanwhile, or too large for this connection's Maximum Packet Size.
+      forgetDelivery(session, *it);
+      it = session.inflight.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  pumpQueue(session);
+}
+
+std::string Broker::assignClientId() {
+  char buffer[40];
+  for (;;) {
+    ++assignedIdCounter_;
+    std::snprintf(buffer, sizeof buffer, "midge-%llx-%llx",
+                  static_cast<unsigned long long>(clock_.wallSeconds()),
+                  static_cast<unsigned long long>(assignedIdCounter_));
+    if (sessions_.find(std::string_view(buffer)) == sessions_.end()) return buffer;
+  }
+}
+
+}  // namespace midge

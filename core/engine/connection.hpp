@@ -1,0 +1,55 @@
+// Per network connection state. A connection is bound to a session once CONNECT succeeds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <map>
+#include <vector>
+
+#include "core/codec/codec.hpp"
+#include "core/engine/io.hpp"
+#include "core/engine/session.hpp"
+
+namespace midge {
+
+enum class ConnectionState : std::uint8_t { AwaitingConnect, Authenticating, Connected, Closing };
+
+struct Connection {
+  ConnectionId id = 0;
+  PeerInfo peer;
+  codec::Framer framer;
+  ConnectionState state = ConnectionState::AwaitingConnect;
+  codec::ProtocolVersion version = codec::ProtocolVersion::V311;
+  Session* session = nullptr;
+
+  std::uint64_t openedAtMs = 0;
+  std::uint64_t lastReceiveMs = 0;
+  std::uint16_t keepAliveSeconds = 0;
+
+  // What the client told us it can take.
+  std::uint32_t clientMaxPacketSize = 0;  // 0: protocol maximum
+  std::uint16_t clientReceiveMaximum = 65535;
+  std::uint16_t clientTopicAliasMaximum = 0;
+  bool requestProblemInformation = true;
+
+  std::vector<std::string> inboundTopicAliases;  // alias N at index N-1
+  // std::less<> allows lookups by string_view without building a string per PUBLISH.
+  std::map<std::string, std::uint16_t, std::less<>> outboundTopicAliases;
+
+  std::optional<std::string> username;
+  bool publishWillOnClose = true;  // cleared by DISCONNECT 0x00
+  std::string authMethod;
+  // The CONNECT frame kept while an enhanced authentication exchange runs, so that the
+  // decoded views stay valid until the CONNACK.
+  std::vector<std::uint8_t> heldConnect;
+  std::uint8_t heldConnectHeader = 0;
+
+  // Bytes of this turn, sent at endOfTurn after the store committed (group commit).
+  std::vector<std::uint8_t> pending;
+  bool inDirtyList = false;
+  bool wroteToStore = false;  // this turn's packets caused store writes
+  bool closeAfterFlush = false;
+};
+
+}  // namespace midge

@@ -1,0 +1,222 @@
+// Outbound flow: the in-flight window, the session queue, packet identifiers, expiry,
+// topic aliases toward clients, and what of it is persisted.
+#include <algorithm>
+
+#include "core/engine/broker.hpp"
+
+namespace midge {
+
+Connection* Broker::onlineConnection(const Session& session) {
+  if (session.connection == 0) return nullptr;
+  Connection* connection = findConnection(session.connection);
+  if (connection == nullptr || connection->state != ConnectionState::Connected) return nullptr;
+  return connection;
+}
+
+std::size_t Broker::windowFor(const Connection& connection) const {
+  std::size_t window = connection.clientReceiveMaximum;
+  if (config_.maxInflightMessages != 0) {
+    window = std::min<std::size_t>(window, config_.maxInflightMessages);
+  }
+  return window;
+}
+
+bool Broker::messageExpired(const Message& message) const {
+  return message.expiresAt != 0 && clock_.wallSeconds() >= message.expiresAt;
+}
+
+bool Broker::overMemoryBudget(std::size_t extra) const {
+  return config_.memoryLimit != 0 && memoryUsed_ + extra > config_.memoryLimit;
+}
+
+void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t qos,
+                     bool retain, std::vector<std::uint32_t> subscriptionIds) {
+  Connection* connection = onlineConnection(session);
+  Delivery delivery;
+  delivery.message = message;
+  delivery.qos = qos;
+  delivery.retain = retain;
+  delivery.subscriptionIds = std::move(subscriptionIds);
+
+  const bool canSendNow = connection != nullptr && session.queue.empty() &&
+                          !output_.congested(connection->id) &&
+                          (qos == 0 || session.inflight.size() < windowFor(*connection));
+  if (canSendNow) {
+    if (qos == 0) {
+      sendPublish(*connection, delivery, false);
+      return;
+    }
+    delivery.sequence = session.nextSequence++;
+    delivery.packetId = allocatePacketId(session);
+    delivery.state = store::DeliveryState::PublishSent;
+    if (!sendPublish(*connection, delivery, false)) return;
+    persistDelivery(session, delivery);
+    session.inflight.push_back(std::move(delivery));
+    return;
+  }
+  // Offline QoS 0 is only kept when the operator asked for it (queue_qos0_messages).
+  if (qos == 0 && connection == nullptr && !config_.queueQos0Messages) return;
+
+  const std::size_t bytes = message->payload.size() + message->topic.size();
+  const bool queueFull =
+      (config_.maxQueuedMessages != 0 && session.queue.size() >= config_.maxQueuedMessages) ||
+      (config_.maxQueuedBytes != 0 && session.queuedBytes + bytes > config_.maxQueuedBytes) ||
+      overMemoryBudget(bytes);
+  if (queueFull) {
+    ++stats_.messagesDropped;
+    return;
+  }
+  delivery.sequence = session.nextSequence++;
+  session.queuedBytes += bytes;
+  memoryUsed_ += bytes;
+  persistDelivery(session, delivery);
+  session.queue.push_back(std::move(delivery));
+}
+
+void Broker::pumpQueue(Session& session) {
+  Connection* connection = onlineConnection(session);
+  if (connection == nullptr) return;
+  const std::size_t window = windowFor(*connection);
+  while (!session.queue.empty() && !output_.congested(connection->id)) {
+    Delivery& front = session.queue.front();
+    if (front.qos > 0 && session.inflight.size() >= window) break;
+    Delivery delivery = std::move(front);
+    session.queue.pop_front();
+    const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();
+    session.queuedBytes -= bytes;
+    memoryUsed_ -= bytes;
+    if (messageExpired(*delivery.message)) {
+      ++stats_.messagesExpired;
+      forgetDelivery(session, delivery);
+      continue;
+    }
+    if (delivery.qos == 0) {
+      sendPublish(*connection, delivery, false);
+      forgetDelivery(session, delivery);
+      continue;
+    }
+    delivery.packetId = allocatePacketId(session);
+    delivery.state = store::DeliveryState::PublishSent;
+    if (!sendPublish(*connection, delivery, false)) {
+      forgetDelivery(session, delivery);
+      continue;
+    }
+    persistDelivery(session, delivery);
+    session.inflight.push_back(std::move(delivery));
+  }
+}
+
+bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
+  const Message& message = *delivery.message;
+  codec::Publish publish;
+  publish.dup = dup;
+  publish.qos = delivery.qos;
+  publish.retain = delivery.retain;
+  publish.topic = message.topic;
+  publish.packetId = delivery.packetId;
+  publish.payload = Bytes(message.payload.data(), message.payload.size());
+  std::string_view newAlias;
+  if (connection.version == codec::ProtocolVersion::V5) {
+    codec::Properties& properties = publish.properties;
+    properties.preEncoded = Bytes(message.properties.data(), message.properties.size());
+    properties.subscriptionIdentifiers = delivery.subscriptionIds;
+    if (message.expiresAt != 0) {
+      const std::int64_t remaining = message.expiresAt - clock_.wallSeconds();
+      if (remaining <= 0) {
+        ++stats_.messagesExpired;
+        return false;
+      }
+      properties.messageExpiryInterval = static_cast<std::uint32_t>(remaining);
+    }
+    if (connection.clientTopicAliasMaximum != 0) {
+      // Aliases save the topic bytes on every later message: worth it on constrained links.
+      auto alias = connection.outboundTopicAliases.find(std::string_view(message.topic));
+      if (alias != connection.outboundTopicAliases.end()) {
+        properties.topicAlias = alias->second;
+        publish.topic = std::string_view();
+      } else if (connection.outboundTopicAliases.size() < connection.clientTopicAliasMaximum) {
+        const auto next = static_cast<std::uint16_t>(connection.outboundTopicAliases.size() + 1);
+        connection.outboundTopicAliases.emplace(message.topic, next);
+        properties.topicAlias = next;
+        newAlias = message.topic;
+      }
+    }
+  }
+  std::vector<std::uint8_t>& out = outputFor(connection);
+  const std::size_t before = out.size();
+  Status status = codec::encodePublish(publish, connection.version, out);
+  const std::size_t size = out.size() - before;
+  if (!status.ok() ||
+      (connection.clientMaxPacketSize != 0 && size > connection.clientMaxPacketSize)) {
+    // MQTT 5 3.1.2.25: a packet larger than the client's Maximum Packet Size is discarded
+    // as if delivered.
+    out.resize(before);
+    if (!newAlias.empty()) connection.outboundTopicAliases.erase(std::string(newAlias));
+    ++stats_.messagesDropped;
+    return false;
+  }
+  ++stats_.messagesSent;
+  return true;
+}
+
+void Broker::sendPubrel(Connection& connection, std::uint16_t packetId) {
+  codec::Ack ack;
+  ack.type = codec::PacketType::Pubrel;
+  ack.packetId = packetId;
+  sendPacket(connection, ack);
+}
+
+std::uint16_t Broker::allocatePacketId(Session& session) {
+  for (;;) {
+    session.lastPacketId = static_cast<std::uint16_t>(session.lastPacketId + 1);
+    if (session.lastPacketId == 0) continue;
+    const std::uint16_t candidate = session.lastPacketId;
+    const bool inUse = std::any_of(session.inflight.begin(), session.inflight.end(),
+                                   [&](const Delivery& d) { return d.packetId == candidate; });
+    if (!inUse) return candidate;
+  }
+}
+
+void Broker::persistMessage(const MessagePtr& message) {
+  if (message->persisted) return;
+  store::MessageRecord record;
+  record.id = message->id;
+  record.topic = message->topic;
+  record.payload = message->payload;
+  record.properties = message->properties;
+  record.qos = message->qos;
+  record.retain = message->retain;
+  record.expiresAt = message->expiresAt;
+  store_.saveMessage(record);
+  message->persisted = true;
+}
+
+void Broker::persistDelivery(const Session& session, const Delivery& delivery) {
+  if (!session.durable() || delivery.qos == 0) return;
+  persistMessage(delivery.message);
+  store::DeliveryRecord record;
+  record.clientId = session.clientId;
+  record.sequence = delivery.sequence;
+  record.messageId = delivery.message->id;
+  record.packetId = delivery.packetId;
+  record.qos = delivery.qos;
+  record.retain = delivery.retain;
+  record.state = delivery.state;
+  record.subscriptionIds = delivery.subscriptionIds;
+  store_.saveDelivery(record);
+}
+
+void Broker::forgetDelivery(Session& session, const Delivery& delivery) {
+  if (session.durable() && delivery.qos > 0) {
+    store_.deleteDelivery(session.clientId, delivery.sequence);
+  }
+}
+
+void Broker::dropQueued(Session& session) {
+  memoryUsed_ -= session.queuedBytes;
+  session.queuedBytes = 0;
+  session.queue.clear();
+  session.inflight.clear();
+}
+
+}  // namespace midge

@@ -1,0 +1,319 @@
+// PUBLISH from clients and the acknowledgement flows in both directions; routing to
+// subscribers; retained messages.
+#include <algorithm>
+
+#include "core/engine/broker.hpp"
+#include "core/engine/pass_through.hpp"
+
+namespace midge {
+
+namespace {
+
+// Set on Subscription::options inside the tree only (the protocol reserves bits 6-7, and the
+// engine never stores unvalidated options): shared deliveries are not merged with the
+// client's ordinary overlapping subscriptions.
+constexpr std::uint8_t kSharedMarker = 0x80;
+constexpr std::uint8_t kNoLocal = 0x04;
+constexpr std::uint8_t kRetainAsPublished = 0x08;
+
+bool isV5(const Connection& connection) {
+  return connection.version == codec::ProtocolVersion::V5;
+}
+
+}  // namespace
+
+void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
+  Session& session = *connection.session;
+  const bool v5 = isV5(connection);
+  ++stats_.messagesReceived;
+
+  if (publish.qos > config_.maxQos) {
+    disconnectWith(connection, ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
+    return;
+  }
+  if (publish.retain && !config_.retainAvailable) {
+    disconnectWith(connection, ReasonCode::RetainNotSupported, "retained PUBLISH refused");
+    return;
+  }
+  if (v5 && !resolveTopicAlias(connection, publish)) return;
+  topic::Limits limits;
+  limits.maxLength = config_.maxTopicLength;
+  limits.maxLevels = config_.maxTopicLevels;
+  Status valid = topic::validateTopicName(publish.topic, limits);
+  if (!valid.ok()) {
+    disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
+    return;
+  }
+  if (publish.qos == 2) {
+    if (session.inboundQos2.count(publish.packetId) != 0) {
+      // A resend of a message we already took: acknowledge, never deliver twice.
+      sendAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
+      return;
+    }
+    if (session.inboundQos2.size() >= config_.maxInflightMessages &&
+        config_.maxInflightMessages != 0) {
+      disconnectWith(connection, ReasonCode::ReceiveMaximumExceeded,
+                     "more QoS 2 messages in flight than our Receive Maximum");
+      return;
+    }
+  }
+  const codec::PacketType ackType =
+      publish.qos == 2 ? codec::PacketType::Pubrec : codec::PacketType::Puback;
+  auto refuse = [&](ReasonCode reason) {
+    // 3.x cannot say no in an ack: the message is dropped and acknowledged, as the spec
+    // allows for authorization failures and mosquitto does.
+    if (publish.qos > 0) sendAck(connection, ackType, publish.packetId, v5 ? reason : ReasonCode::Success);
+  };
+  if (publish.properties.payloadFormatIndicator.value_or(0) == 1 &&
+      !codec::isValidMqttUtf8(asStringView(publish.payload))) {
+    if (publish.qos == 0) {
+      disconnectWith(connection, ReasonCode::PayloadFormatInvalid, "payload is not UTF-8");
+    } else {
+      refuse(ReasonCode::PayloadFormatInvalid);
+    }
+    return;
+  }
+  if (config_.messageSizeLimit != 0 && publish.payload.size() > config_.messageSizeLimit) {
+    ++stats_.messagesDropped;
+    log(LogLevel::Notice, describe(connection) + ": payload of " +
+                              std::to_string(publish.payload.size()) +
+                              " bytes exceeds message_size_limit, dropped");
+    refuse(ReasonCode::PacketTooLarge);
+    return;
+  }
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
+  if (!authenticator_.allowPublish(identity, publish.topic)) {
+    ++stats_.publishDenied;
+    log(LogLevel::Notice, describe(connection) + ": not authorized to publish to " +
+                              std::string(publish.topic));
+    refuse(ReasonCode::NotAuthorized);
+    return;
+  }
+  if (overMemoryBudget(publish.payload.size() + publish.topic.size())) {
+    ++stats_.quotaRefusals;
+    if (!v5 && publish.qos > 0) {
+      // Without a reason code the only honest refusal is to withhold the ack.
+      disconnectWith(connection, ReasonCode::QuotaExceeded, "memory_limit reached");
+      return;
+    }
+    refuse(ReasonCode::QuotaExceeded);
+    return;
+  }
+
+  std::vector<std::uint8_t> properties;
+  if (v5) encodePassThroughProperties(publish.properties, properties);
+  std::int64_t expiresAt = 0;
+  if (publish.properties.messageExpiryInterval) {
+    expiresAt = clock_.wallSeconds() + *publish.properties.messageExpiryInterval;
+  }
+  MessagePtr message = makeMessage(publish.topic, publish.payload, std::move(properties),
+                                   publish.qos, publish.retain, expiresAt, session.index);
+  if (publish.retain) updateRetained(message, true);
+  const std::size_t receivers = routeMessage(message);
+
+  if (publish.qos == 0) return;
+  if (publish.qos == 2) {
+    session.inboundQos2.insert(publish.packetId);
+    if (session.durable()) store_.saveInboundQos2(session.clientId, publish.packetId);
+  }
+  sendAck(connection, ackType, publish.packetId,
+          receivers == 0 ? ReasonCode::NoMatchingSubscribers : ReasonCode::Success);
+}
+
+bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) {
+  if (!publish.properties.topicAlias) return true;
+  const std::uint16_t alias = *publish.properties.topicAlias;
+  if (alias == 0 || alias > connection.inboundTopicAliases.size()) {
+    disconnectWith(connection, ReasonCode::TopicAliasInvalid,
+                   "topic alias outside the announced Topic Alias Maximum");
+    return false;
+  }
+  std::string& slot = connection.inboundTopicAliases[alias - 1u];
+  if (publish.topic.empty()) {
+    if (slot.empty()) {
+      disconnectWith(connection, ReasonCode::ProtocolError, "topic alias used before set");
+      return false;
+    }
+    publish.topic = slot;
+  } else {
+    slot.assign(publish.topic);
+  }
+  return true;
+}
+
+MessagePtr Broker::makeMessage(std::string_view topic, Bytes payload,
+                               std::vector<std::uint8_t> properties, std::uint8_t qos,
+                               bool retain, std::int64_t expiresAt, SessionIndex publisher) {
+  auto message = std::make_shared<Message>();
+  message->id = nextMessageId_++;
+  message->topic.assign(topic);
+  message->payload.assign(payload.begin(), payload.end());
+  message->properties = std::move(properties);
+  message->qos = qos;
+  message->retain = retain;
+  message->expiresAt = expiresAt;
+  message->publisher = publisher;
+  return message;
+}
+
+std::size_t Broker::routeMessage(const MessagePtr& message) {
+  matches_.clear();
+  tree_.match(
+      message->topic, [&](const topic::Subscription& match) { matches_.push_back(match); },
+      [&](topic::SubscriberId candidate) {
+        Session* session = sessionsByIndex_[candidate];
+        if (session == nullptr) return false;
+        Connection* connection = onlineConnection(*session);
+        return connection != nullptr && session->inflight.size() < windowFor(*connection) &&
+               !output_.congested(connection->id);
+      });
+  if (matches_.empty()) return 0;
+  if (matches_.size() > 1) {
+    std::stable_sort(matches_.begin(), matches_.end(),
+                     [](const topic::Subscription& a, const topic::Subscription& b) {
+                       return a.subscriber < b.subscriber;
+                     });
+  }
+  std::size_t receivers = 0;
+  for (std::size_t i = 0; i < matches_.size();) {
+    const topic::SubscriberId subscriber = matches_[i].subscriber;
+    std::size_t end = i;
+    while (end < matches_.size() && matches_[end].subscriber == subscriber) ++end;
+    Session* session = sessionsByIndex_[subscriber];
+    if (session == nullptr) {
+      i = end;
+      continue;
+    }
+    ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
+    if (!authenticator_.allowReceive(identity, message->topic)) {
+      i = end;
+      continue;
+    }
+    // One copy per client for its ordinary subscriptions, with the highest QoS and every
+    // subscription identifier (MQTT 5 3.3.4); each shared match is its own delivery.
+    int mergedQos = -1;
+    bool retainAsPublished = false;
+    std::vector<std::uint32_t> identifiers;
+    for (std::size_t k = i; k < end; ++k) {
+      const topic::Subscription& match = matches_[k];
+      const std::uint8_t grantedQos = match.options & 0x03;
+      if ((match.options & kSharedMarker) != 0) {
+        std::vector<std::uint32_t> sharedIds;
+        if (match.identifier != 0) sharedIds.push_back(match.identifier);
+        deliver(*session, message, std::min(message->qos, grantedQos),
+                (match.options & kRetainAsPublished) != 0 && message->retain,
+                std::move(sharedIds));
+        ++receivers;
+        continue;
+      }
+      if ((match.options & kNoLocal) != 0 && session->index == message->publisher) continue;
+      mergedQos = std::max<int>(mergedQos, grantedQos);
+      retainAsPublished = retainAsPublished || (match.options & kRetainAsPublished) != 0;
+      if (match.identifier != 0) identifiers.push_back(match.identifier);
+    }
+    if (mergedQos >= 0) {
+      const std::uint8_t qos = config_.upgradeOutgoingQos
+                                   ? static_cast<std::uint8_t>(mergedQos)
+                                   : std::min(message->qos, static_cast<std::uint8_t>(mergedQos));
+      deliver(*session, message, qos, retainAsPublished && message->retain,
+              std::move(identifiers));
+      ++receivers;
+    }
+    i = end;
+  }
+  return receivers;
+}
+
+void Broker::updateRetained(const MessagePtr& message, bool persist) {
+  if (MessagePtr* existing = retained_.find(message->topic)) {
+    retainedBytes_ -= (*existing)->footprint();
+    memoryUsed_ -= (*existing)->footprint();
+    if (message->payload.empty()) {
+      retained_.erase(message->topic);
+      if (persist) store_.deleteRetained(message->topic);
+      return;
+    }
+  } else if (message->payload.empty()) {
+    return;
+  }
+  retained_.insertOrAssign(message->topic, message);
+  retainedBytes_ += message->footprint();
+  memoryUsed_ += message->footprint();
+  if (persist) {
+    persistMessage(message);
+    store_.saveRetained({message->topic, message->id});
+  }
+}
+
+void Broker::sendAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
+                     ReasonCode reason) {
+  codec::Ack ack;
+  ack.type = type;
+  ack.packetId = packetId;
+  ack.reason = reason;
+  sendPacket(connection, ack);
+}
+
+void Broker::handlePuback(Connection& connection, const codec::Ack& ack) {
+  Session& session = *connection.session;
+  for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
+    if (it->packetId == ack.packetId && it->qos == 1) {
+      forgetDelivery(session, *it);
+      session.inflight.erase(it);
+      pumpQueue(session);
+      return;
+    }
+  }
+}
+
+void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
+  Session& session = *connection.session;
+  for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
+    if (it->packetId != ack.packetId || it->qos != 2) continue;
+    if (isFailure(ack.reason)) {
+      // The receiver refused it: the flow ends here (MQTT 5 4.3.3).
+      forgetDelivery(session, *it);
+      session.inflight.erase(it);
+      pumpQueue(session);
+      return;
+    }
+    if (it->state == store::DeliveryState::PublishSent) {
+      it->state = store::DeliveryState::PubrelSent;
+      persistDelivery(session, *it);
+    }
+    sendPubrel(connection, ack.packetId);
+    return;
+  }
+  if (isV5(connection)) {
+    codec::Ack reply;
+    reply.type = codec::PacketType::Pubrel;
+    reply.packetId = ack.packetId;
+    reply.reason = ReasonCode::PacketIdentifierNotFound;
+    sendPacket(connection, reply);
+  }
+}
+
+void Broker::handlePubrel(Connection& connection, const codec::Ack& ack) {
+  Session& session = *connection.session;
+  ReasonCode reason = ReasonCode::Success;
+  if (session.inboundQos2.erase(ack.packetId) != 0) {
+    if (session.durable()) store_.deleteInboundQos2(session.clientId, ack.packetId);
+  } else {
+    reason = ReasonCode::PacketIdentifierNotFound;
+  }
+  sendAck(connection, codec::PacketType::Pubcomp, ack.packetId, reason);
+}
+
+void Broker::handlePubcomp(Connection& connection, const codec::Ack& ack) {
+  Session& session = *connection.session;
+  for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
+    if (it->packetId == ack.packetId && it->state == store::DeliveryState::PubrelSent) {
+      forgetDelivery(session, *it);
+      session.inflight.erase(it);
+      pumpQueue(session);
+      return;
+    }
+  }
+}
+
+}  // namespace midge

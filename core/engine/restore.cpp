@@ -1,0 +1,131 @@
+// Rebuilding broker state from the store after a restart (or a crash).
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/engine/broker.hpp"
+
+namespace midge {
+
+namespace {
+
+constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
+
+}  // namespace
+
+Status Broker::restore() {
+  store::Snapshot snapshot;
+  MIDGE_TRY(store_.load(snapshot));
+
+  std::unordered_map<std::uint64_t, MessagePtr> messages;
+  for (store::MessageRecord& record : snapshot.messages) {
+    auto message = std::make_shared<Message>();
+    message->id = record.id;
+    message->topic = std::move(record.topic);
+    message->payload = std::move(record.payload);
+    message->properties = std::move(record.properties);
+    message->qos = record.qos;
+    message->retain = record.retain;
+    message->expiresAt = record.expiresAt;
+    message->persisted = true;
+    nextMessageId_ = std::max(nextMessageId_, record.id + 1);
+    messages.emplace(record.id, std::move(message));
+  }
+  for (const store::SessionRecord& record : snapshot.sessions) restoreSession(record);
+
+  for (const store::SubscriptionRecord& record : snapshot.subscriptions) {
+    auto it = sessions_.find(record.clientId);
+    if (it == sessions_.end()) continue;
+    Session& session = *it->second;
+    const bool shared = topic::parseShared(record.filter).has_value();
+    topic::Subscription subscription;
+    subscription.subscriber = session.index;
+    subscription.options = static_cast<std::uint8_t>(record.options | (shared ? kSharedMarker : 0));
+    subscription.identifier = record.identifier;
+    tree_.subscribe(record.filter, subscription);
+    session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
+  }
+  for (store::DeliveryRecord& record : snapshot.deliveries) {
+    auto session = sessions_.find(record.clientId);
+    auto message = messages.find(record.messageId);
+    if (session == sessions_.end() || message == messages.end()) continue;
+    Session& owner = *session->second;
+    Delivery delivery;
+    delivery.message = message->second;
+    delivery.sequence = record.sequence;
+    delivery.packetId = record.packetId;
+    delivery.qos = record.qos;
+    delivery.retain = record.retain;
+    delivery.state = record.state;
+    delivery.subscriptionIds = std::move(record.subscriptionIds);
+    owner.nextSequence = std::max(owner.nextSequence, record.sequence + 1);
+    if (delivery.state == store::DeliveryState::Queued) {
+      const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();
+      owner.queuedBytes += bytes;
+      memoryUsed_ += bytes;
+      owner.queue.push_back(std::move(delivery));
+    } else {
+      owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
+      owner.inflight.push_back(std::move(delivery));
+    }
+  }
+  for (const store::InboundQos2Record& record : snapshot.inboundQos2) {
+    auto it = sessions_.find(record.clientId);
+    if (it != sessions_.end()) it->second->inboundQos2.insert(record.packetId);
+  }
+  for (const store::RetainedRecord& record : snapshot.retained) {
+    auto message = messages.find(record.messageId);
+    if (message == messages.end()) continue;
+    retained_.insertOrAssign(record.topic, message->second);
+    retainedBytes_ += message->second->footprint();
+    memoryUsed_ += message->second->footprint();
+  }
+
+  // Sessions whose expiry ran out while the broker was down are purged now.
+  std::vector<Session*> expired;
+  for (auto& entry : sessions_) {
+    Session& session = *entry.second;
+    if (session.expirySeconds == kSessionNeverExpires) continue;
+    const std::uint64_t offlineMs = clock_.monotonicMs() - session.disconnectedAtMs;
+    if (offlineMs >= std::uint64_t{session.expirySeconds} * 1000) expired.push_back(&session);
+  }
+  for (Session* session : expired) destroySession(*session);
+
+  log(LogLevel::Notice, "restored " + std::to_string(sessions_.size()) + " sessions, " +
+                            std::to_string(tree_.subscriptionCount()) + " subscriptions, " +
+                            std::to_string(snapshot.deliveries.size()) + " queued or in-flight " +
+                            "messages and " + std::to_string(retained_.size()) +
+                            " retained messages");
+  if (store_.hasPendingWrites()) {
+    Status status = store_.commit();
+    if (!status.ok()) return status;
+  }
+  return Status::success();
+}
+
+void Broker::restoreSession(const store::SessionRecord& record) {
+  Session& session = createSession(record.clientId);
+  session.version = static_cast<codec::ProtocolVersion>(record.protocolVersion);
+  session.expirySeconds = record.expirySeconds;
+  session.inStore = true;
+  const std::int64_t nowWall = clock_.wallSeconds();
+  const std::uint64_t nowMs = clock_.monotonicMs();
+  // A session that was online when the broker stopped counts as disconnected now.
+  const std::int64_t since = record.disconnectedAt != 0 ? record.disconnectedAt : nowWall;
+  const std::uint64_t offlineMs = static_cast<std::uint64_t>(std::max<std::int64_t>(0, nowWall - since)) * 1000;
+  session.disconnectedAtWall = since;
+  session.disconnectedAtMs = nowMs > offlineMs ? nowMs - offlineMs : 0;
+  if (record.will) {
+    WillMessage will;
+    will.topic = record.will->topic;
+    will.payload = record.will->payload;
+    will.properties = record.will->properties;
+    will.qos = record.will->qos;
+    will.retain = record.will->retain;
+    will.delaySeconds = record.will->delaySeconds;
+    session.will = std::move(will);
+    // The network connection ended without DISCONNECT when the broker went down.
+    session.willDueMs = nowMs + std::uint64_t{will.delaySeconds} * 1000;
+  }
+}
+
+}  // namespace midge

@@ -1,0 +1,73 @@
+// Session state: survives the network connection for as long as the session expiry allows.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/codec/codec.hpp"
+#include "core/engine/io.hpp"
+#include "core/engine/message.hpp"
+#include "core/store/store.hpp"
+
+namespace midge {
+
+struct Delivery {
+  MessagePtr message;
+  std::uint64_t sequence = 0;
+  std::uint16_t packetId = 0;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  store::DeliveryState state = store::DeliveryState::Queued;
+  std::vector<std::uint32_t> subscriptionIds;
+};
+
+struct SubscriptionEntry {
+  std::uint8_t options = 0;
+  std::uint32_t identifier = 0;
+};
+
+struct WillMessage {
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+  std::vector<std::uint8_t> properties;  // encoded pass-through properties
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::uint32_t delaySeconds = 0;
+  std::uint32_t expirySeconds = 0;  // Message Expiry Interval, 0: none
+};
+
+constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFFu;
+
+struct Session {
+  std::string clientId;
+  SessionIndex index = kNoSession;
+  ConnectionId connection = 0;  // 0: offline
+  codec::ProtocolVersion version = codec::ProtocolVersion::V311;
+  std::uint32_t expirySeconds = 0;
+  std::uint64_t disconnectedAtMs = 0;
+  std::int64_t disconnectedAtWall = 0;
+  std::optional<std::string> username;  // of the last connection, for ACL on delivery
+  int listenerIndex = 0;
+
+  std::map<std::string, SubscriptionEntry, std::less<>> subscriptions;
+  std::deque<Delivery> inflight;  // in send order, at most the window
+  std::deque<Delivery> queue;     // waiting for the window, the socket or a reconnect
+  std::size_t queuedBytes = 0;
+  std::unordered_set<std::uint16_t> inboundQos2;  // PUBREC sent, waiting for PUBREL
+  std::uint16_t lastPacketId = 0;
+  std::uint64_t nextSequence = 1;
+
+  std::optional<WillMessage> will;
+  std::uint64_t willDueMs = 0;  // non-zero: a delayed will is pending
+  bool inStore = false;         // a session record exists in the store
+
+  bool durable() const { return expirySeconds != 0; }
+  bool online() const { return connection != 0; }
+};
+
+}  // namespace midge

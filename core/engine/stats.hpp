@@ -1,0 +1,28 @@
+// Counters published under $SYS/broker/... and read by tests and the benchmark.
+#pragma once
+
+#include <cstdint>
+
+namespace midge {
+
+struct Stats {
+  std::uint64_t messagesReceived = 0;   // PUBLISH packets from clients
+  std::uint64_t messagesSent = 0;       // PUBLISH packets to clients
+  std::uint64_t publishReceived = 0;
+  std::uint64_t bytesReceived = 0;
+  std::uint64_t bytesSent = 0;
+  std::uint64_t connectionsAccepted = 0;
+  std::uint64_t connectsRefused = 0;      // CONNACK with a failure
+  std::uint64_t protocolViolations = 0;   // closed for malformed or forbidden packets
+  std::uint64_t keepaliveTimeouts = 0;
+  std::uint64_t messagesDropped = 0;      // queue full, memory budget, too large for client
+  std::uint64_t messagesExpired = 0;
+  std::uint64_t publishDenied = 0;        // ACL refused a PUBLISH
+  std::uint64_t subscribeDenied = 0;      // ACL refused a SUBSCRIBE
+  std::uint64_t quotaRefusals = 0;        // 0x97 answers
+  std::uint64_t storeFailures = 0;        // commits that failed
+  std::uint64_t willsPublished = 0;
+  std::uint64_t clientsMaximum = 0;       // most clients connected at once
+};
+
+}  // namespace midge

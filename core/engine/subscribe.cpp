@@ -1,0 +1,144 @@
+// SUBSCRIBE and UNSUBSCRIBE: validation, authorization, options, shared subscriptions and
+// retained messages sent per retain handling.
+#include <algorithm>
+
+#include "core/engine/broker.hpp"
+
+namespace midge {
+
+namespace {
+
+constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
+constexpr std::uint8_t kNoLocal = 0x04;
+constexpr std::uint8_t kV311Failure = 0x80;
+
+}  // namespace
+
+void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& subscribe) {
+  Session& session = *connection.session;
+  const bool v5 = connection.version == codec::ProtocolVersion::V5;
+  topic::Limits limits;
+  limits.maxLength = config_.maxTopicLength;
+  limits.maxLevels = config_.maxTopicLevels;
+  const std::uint32_t identifier = subscribe.properties.subscriptionIdentifiers.empty()
+                                       ? 0
+                                       : subscribe.properties.subscriptionIdentifiers.front();
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
+
+  codec::Suback suback;
+  suback.packetId = subscribe.packetId;
+  suback.reasonCodes.reserve(subscribe.entries.size());
+  struct RetainedRequest {
+    std::string_view filter;
+    SubscriptionEntry entry;
+  };
+  std::vector<RetainedRequest> retainedRequests;
+
+  for (const codec::SubscribeEntry& request : subscribe.entries) {
+    Status valid = topic::validateTopicFilter(request.filter, limits);
+    if (!valid.ok()) {
+      log(LogLevel::Notice, describe(connection) + ": invalid topic filter: " +
+                                valid.error().detail);
+      suback.reasonCodes.push_back(
+          v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
+      continue;
+    }
+    const bool shared = topic::parseShared(request.filter).has_value();
+    if (shared && (request.options & kNoLocal) != 0) {
+      disconnectWith(connection, ReasonCode::ProtocolError,
+                     "No Local set on a shared subscription");
+      return;
+    }
+    if (!authenticator_.allowSubscribe(identity, request.filter)) {
+      ++stats_.subscribeDenied;
+      log(LogLevel::Notice, describe(connection) + ": not authorized to subscribe to " +
+                                std::string(request.filter));
+      suback.reasonCodes.push_back(
+          v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized) : kV311Failure);
+      continue;
+    }
+    const auto qos = static_cast<std::uint8_t>(
+        std::min<int>(request.options & 0x03, config_.maxQos));
+    const std::uint8_t options =
+        v5 ? static_cast<std::uint8_t>((request.options & 0x3C) | qos) : qos;
+    topic::Subscription subscription;
+    subscription.subscriber = session.index;
+    subscription.options = static_cast<std::uint8_t>(options | (shared ? kSharedMarker : 0));
+    subscription.identifier = identifier;
+    const bool existed = tree_.subscribe(request.filter, subscription);
+    SubscriptionEntry entry{options, identifier};
+    session.subscriptions[std::string(request.filter)] = entry;
+    if (session.durable()) {
+      store_.saveSubscription({session.clientId, std::string(request.filter), options, identifier});
+    }
+    suback.reasonCodes.push_back(qos);
+    const int retainHandling = (options >> 4) & 0x03;
+    if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
+      retainedRequests.push_back({request.filter, entry});
+    }
+  }
+  sendPacket(connection, suback);
+  for (const RetainedRequest& request : retainedRequests) {
+    sendRetained(session, request.filter, request.entry);
+  }
+}
+
+void Broker::sendRetained(Session& session, std::string_view filter,
+                          const SubscriptionEntry& entry) {
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
+  std::vector<std::string> expired;
+  std::vector<MessagePtr> toSend;
+  retained_.forEachMatching(filter, [&](std::string_view topicName, MessagePtr& message) {
+    if (messageExpired(*message)) {
+      expired.emplace_back(topicName);
+      return;
+    }
+    if (authenticator_.allowReceive(identity, topicName)) toSend.push_back(message);
+  });
+  for (const std::string& topicName : expired) {
+    MessagePtr* message = retained_.find(topicName);
+    if (message == nullptr) continue;
+    retainedBytes_ -= (*message)->footprint();
+    memoryUsed_ -= (*message)->footprint();
+    retained_.erase(topicName);
+    store_.deleteRetained(topicName);
+    ++stats_.messagesExpired;
+  }
+  const std::uint8_t grantedQos = entry.options & 0x03;
+  for (const MessagePtr& message : toSend) {
+    std::vector<std::uint32_t> identifiers;
+    if (entry.identifier != 0) identifiers.push_back(entry.identifier);
+    // Retained messages sent because of a subscription always carry RETAIN=1.
+    deliver(session, message, std::min(message->qos, grantedQos), true, std::move(identifiers));
+  }
+}
+
+void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe) {
+  Session& session = *connection.session;
+  const bool v5 = connection.version == codec::ProtocolVersion::V5;
+  codec::Unsuback unsuback;
+  unsuback.packetId = unsubscribe.packetId;
+  for (std::string_view filter : unsubscribe.filters) {
+    ReasonCode reason = ReasonCode::Success;
+    if (!topic::validateTopicFilter(filter).ok()) {
+      reason = ReasonCode::TopicFilterInvalid;
+    } else if (tree_.unsubscribe(filter, session.index)) {
+      auto it = session.subscriptions.find(filter);
+      if (it != session.subscriptions.end()) session.subscriptions.erase(it);
+      if (session.durable()) store_.deleteSubscription(session.clientId, filter);
+    } else {
+      reason = ReasonCode::NoSubscriptionExisted;
+    }
+    if (v5) unsuback.reasonCodes.push_back(static_cast<std::uint8_t>(reason));
+  }
+  sendPacket(connection, unsuback);
+}
+
+void Broker::removeAllSubscriptions(Session& session) {
+  for (const auto& subscription : session.subscriptions) {
+    tree_.unsubscribe(subscription.first, session.index);
+  }
+  session.subscriptions.clear();
+}
+
+}  // namespace midge

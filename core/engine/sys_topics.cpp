@@ -1,0 +1,48 @@
+// $SYS/broker/... statistics, with Mosquitto's topic names so existing dashboards work,
+// plus Midge's counters for everything refused or dropped.
+#include "core/engine/broker.hpp"
+
+namespace midge {
+
+void Broker::publishSys(std::string_view topic, std::string_view value) {
+  // Retained so a dashboard that subscribes later sees the latest figure at once; kept in
+  // memory only: they describe this process, not state to recover.
+  MessagePtr message =
+      makeMessage(topic, asBytes(value), {}, 0, true, 0, kNoSession);
+  updateRetained(message, false);
+  routeMessage(message);
+}
+
+void Broker::publishSysTopics(std::uint64_t nowMs) {
+  const auto number = [](std::uint64_t value) { return std::to_string(value); };
+  const std::size_t total = sessions_.size();
+  publishSys("$SYS/broker/version", config_.versionString);
+  publishSys("$SYS/broker/uptime", number((nowMs - startedAtMs_) / 1000) + " seconds");
+  publishSys("$SYS/broker/clients/connected", number(connectedClients_));
+  publishSys("$SYS/broker/clients/active", number(connectedClients_));
+  publishSys("$SYS/broker/clients/total", number(total));
+  publishSys("$SYS/broker/clients/disconnected", number(total - connectedClients_));
+  publishSys("$SYS/broker/clients/inactive", number(total - connectedClients_));
+  publishSys("$SYS/broker/clients/maximum", number(stats_.clientsMaximum));
+  publishSys("$SYS/broker/messages/received", number(stats_.messagesReceived));
+  publishSys("$SYS/broker/messages/sent", number(stats_.messagesSent));
+  publishSys("$SYS/broker/publish/messages/received", number(stats_.messagesReceived));
+  publishSys("$SYS/broker/publish/messages/sent", number(stats_.messagesSent));
+  publishSys("$SYS/broker/publish/messages/dropped", number(stats_.messagesDropped));
+  publishSys("$SYS/broker/bytes/received", number(stats_.bytesReceived));
+  publishSys("$SYS/broker/bytes/sent", number(stats_.bytesSent));
+  publishSys("$SYS/broker/subscriptions/count", number(tree_.subscriptionCount()));
+  publishSys("$SYS/broker/retained messages/count", number(retained_.size()));
+  publishSys("$SYS/broker/midge/memory/used", number(memoryUsed_));
+  publishSys("$SYS/broker/midge/messages/expired", number(stats_.messagesExpired));
+  publishSys("$SYS/broker/midge/clients/refused", number(stats_.connectsRefused));
+  publishSys("$SYS/broker/midge/clients/protocol-errors", number(stats_.protocolViolations));
+  publishSys("$SYS/broker/midge/clients/keepalive-timeouts", number(stats_.keepaliveTimeouts));
+  publishSys("$SYS/broker/midge/publish/denied", number(stats_.publishDenied));
+  publishSys("$SYS/broker/midge/subscribe/denied", number(stats_.subscribeDenied));
+  publishSys("$SYS/broker/midge/quota/refused", number(stats_.quotaRefusals));
+  publishSys("$SYS/broker/midge/store/failures", number(stats_.storeFailures));
+  publishSys("$SYS/broker/midge/wills/published", number(stats_.willsPublished));
+}
+
+}  // namespace midge
