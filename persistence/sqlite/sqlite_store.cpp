@@ -161,8 +161,8 @@ std::string readProblem(sqlite3* db, int rc) {
       return "file is not a database (its header is not SQLite's: garbage, encrypted, or "
              "another kind of file)";
     case SQLITE_CORRUPT:
-      return "database disk image is malformed (the file is truncated or damaged: " +
-             sqliteProblem(db, rc) + "); restore it from a backup";
+      return "the file is truncated or damaged (" + sqliteProblem(db, rc) +
+             "); restore it from a backup";
     default:
       return "cannot read the file: " + sqliteProblem(db, rc);
   }

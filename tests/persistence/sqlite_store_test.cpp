@@ -165,6 +165,40 @@ TEST(SqliteStore, FullDiskFailsTheCommitAndALaterSmallTurnSucceeds) {
   EXPECT_EQ(snapshot.deliveries.size(), 1u);
 }
 
+// SQLite rolls back only the failing statement here and keeps the transaction open;
+// commit() must still throw away the whole turn, including the writes before the failure.
+TEST(SqliteStore, StatementFailureMidTurnDiscardsTheWholeTurn) {
+  TempDir directory;
+  std::string path = directory.file("poison.db");
+  auto store = openStore(path);
+  store->saveSession(session("kept"));
+  ASSERT_TRUE(store->commit().ok()) << store->lastError();
+  {
+    RawDatabase raw(path);
+    raw.exec("CREATE TRIGGER poison BEFORE INSERT ON retained WHEN new.topic = 'poison' "
+             "BEGIN SELECT RAISE(ABORT, 'poisoned write'); END");
+  }
+
+  store->saveSession(session("before-failure"));
+  store->saveMessage(message(1));
+  store->saveRetained(RetainedRecord{"poison", 1});
+  store->saveSession(session("after-failure"));
+  Status failed = store->commit();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().kind, ErrorKind::StorageFailure);
+  EXPECT_NE(store->lastError().find("poisoned write"), std::string::npos) << store->lastError();
+
+  Snapshot snapshot = loadOrFail(*store);
+  ASSERT_EQ(snapshot.sessions.size(), 1u);
+  EXPECT_EQ(snapshot.sessions[0].clientId, "kept");
+  EXPECT_TRUE(snapshot.messages.empty());
+
+  store->saveSession(session("next-turn"));
+  ASSERT_TRUE(store->commit().ok()) << store->lastError();
+  RawDatabase reader(path);
+  EXPECT_EQ(reader.integer("SELECT count(*) FROM sessions"), 2);
+}
+
 // A turn is one transaction: another reader (a backup, a second process) sees none of it
 // before commit() and all of it after.
 TEST(SqliteStore, TurnIsInvisibleToOtherReadersUntilCommit) {
