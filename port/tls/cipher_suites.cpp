@@ -1,9 +1,9 @@
 #include "port/tls/cipher_suites.hpp"
 
-#include <cctype>
-
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
+
+#include <cctype>
 
 namespace midge::port::tls {
 namespace {
@@ -55,9 +55,8 @@ constexpr NameMapping kOpenSslNames[] = {
 
 // TLS 1.3 suites get their own message: the name is right, the library is too old.
 constexpr const char* kTls13Suites[] = {
-    "TLS_AES_128_GCM_SHA256",       "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
-    "TLS_AES_128_CCM_8_SHA256",
+    "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",   "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
 };
 
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
@@ -98,8 +97,9 @@ int cipherSuiteId(std::string_view name) {
       return mbedtls_ssl_get_ciphersuite_id(mapping.mbedtls);
     }
   }
-  const bool ianaOrMbedTlsName = name.size() > 4 && (equalsIgnoringCase(name.substr(0, 4), "TLS_") ||
-                                                      equalsIgnoringCase(name.substr(0, 4), "TLS-"));
+  const bool ianaOrMbedTlsName =
+      name.size() > 4 && (equalsIgnoringCase(name.substr(0, 4), "TLS_") ||
+                          equalsIgnoringCase(name.substr(0, 4), "TLS-"));
   if (!ianaOrMbedTlsName) return 0;
   const int id = mbedtls_ssl_get_ciphersuite_id(toMbedTlsSpelling(name).c_str());
   const mbedtls_ssl_ciphersuite_t* info = mbedtls_ssl_ciphersuite_from_id(id);
@@ -126,8 +126,7 @@ bool parseCipherList(std::string_view list, std::vector<int>& ids, std::string& 
               " is a TLS 1.3 suite; this build (mbedTLS 2.28) supports TLS 1.2 only";
       return false;
     }
-    if (name.front() == '!' || name.front() == '-' || name.front() == '+' ||
-        name.front() == '@') {
+    if (name.front() == '!' || name.front() == '-' || name.front() == '+' || name.front() == '@') {
       error = "cipher list operator " + std::string(name) +
               " is not supported: list the allowed suites by name";
       return false;

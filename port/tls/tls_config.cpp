@@ -1,13 +1,12 @@
 #include "port/tls/tls_config.hpp"
 
+#include <mbedtls/ssl_ciphersuites.h>
 #include <sys/stat.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include <mbedtls/ssl_ciphersuites.h>
 
 #include "port/tls/cipher_suites.hpp"
 #include "port/tls/tls_errors.hpp"
@@ -24,10 +23,12 @@ bool checkVersion(const std::string& tlsVersion, std::string& error) {
   const std::string version = lowercase(tlsVersion);
   if (version.empty() || version == "tlsv1.2") return true;
   if (version == "tlsv1.3") {
-    error = "tls_version tlsv1.3 is not available: this build uses mbedTLS 2.28, which "
-            "supports TLS 1.2 only";
+    error =
+        "tls_version tlsv1.3 is not available: this build uses mbedTLS 2.28, which "
+        "supports TLS 1.2 only";
   } else if (version == "tlsv1" || version == "tlsv1.0" || version == "tlsv1.1") {
-    error = "tls_version " + tlsVersion + " is refused: TLS 1.0 and 1.1 are insecure, use "
+    error = "tls_version " + tlsVersion +
+            " is refused: TLS 1.0 and 1.1 are insecure, use "
             "tlsv1.2";
   } else {
     error = "unknown tls_version " + tlsVersion + " (expected tlsv1.2)";
@@ -124,9 +125,9 @@ std::shared_ptr<TlsRandom> TlsRandom::create(std::string& error) {
   // Personalisation keeps this generator's stream distinct from other users of the same
   // entropy source (NIST SP 800-90A).
   static constexpr char kPersonalisation[] = "midge tls server";
-  const int ret = mbedtls_ctr_drbg_seed(
-      &random->drbg_, mbedtls_entropy_func, &random->entropy_,
-      reinterpret_cast<const unsigned char*>(kPersonalisation), sizeof kPersonalisation - 1);
+  const int ret = mbedtls_ctr_drbg_seed(&random->drbg_, mbedtls_entropy_func, &random->entropy_,
+                                        reinterpret_cast<const unsigned char*>(kPersonalisation),
+                                        sizeof kPersonalisation - 1);
   if (ret != 0) {
     error = "cannot seed the TLS random generator: " + mbedtlsErrorText(ret);
     return nullptr;
@@ -183,8 +184,9 @@ bool TlsConfig::loadFiles(const TlsOptions& options, std::string& error) {
   }
   ret = mbedtls_pk_check_pair(&ownCertificate_.pk, &ownKey_);
   if (ret != 0) {
+    // mbedTLS's text for this ("ECP - Bad input parameters") would only mislead.
     error = "keyfile " + options.keyFile + " does not match certfile " + options.certFile +
-            ": " + mbedtlsErrorText(ret);
+            " (the key belongs to another certificate)";
     return false;
   }
 
@@ -226,9 +228,8 @@ bool TlsConfig::configure(const TlsOptions& options, std::string& error) {
   mbedtls_ssl_conf_rng(&sslConfig_, mbedtls_ctr_drbg_random, random_->generator());
   // Like Mosquitto: without require_certificate no client certificate is asked for, so
   // an identity is only ever taken from a certificate that was verified.
-  mbedtls_ssl_conf_authmode(&sslConfig_, options.requireCertificate
-                                             ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                             : MBEDTLS_SSL_VERIFY_NONE);
+  mbedtls_ssl_conf_authmode(&sslConfig_, options.requireCertificate ? MBEDTLS_SSL_VERIFY_REQUIRED
+                                                                    : MBEDTLS_SSL_VERIFY_NONE);
   if (haveCaChain_) mbedtls_ssl_conf_ca_chain(&sslConfig_, &caChain_, nullptr);
   ret = mbedtls_ssl_conf_own_cert(&sslConfig_, &ownCertificate_, &ownKey_);
   if (ret != 0) {

@@ -4,15 +4,15 @@
 // while sessions that started on the old one keep it alive until they end.
 #pragma once
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "port/tls/tls_options.hpp"
 

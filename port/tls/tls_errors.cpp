@@ -1,10 +1,10 @@
 #include "port/tls/tls_errors.hpp"
 
-#include <cstdio>
-
 #include <mbedtls/error.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
+
+#include <cstdio>
 
 namespace midge::port::tls {
 namespace {
@@ -73,8 +73,7 @@ bool peerRejectedOurCertificate(std::uint8_t alert) {
          alert == MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT ||
          alert == MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED ||
          alert == MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED ||
-         alert == MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN ||
-         alert == MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA;
+         alert == MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN || alert == MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA;
 }
 
 // After MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, mbedTLS leaves the alert record in in_msg:
@@ -84,8 +83,9 @@ std::string describePeerAlert(const mbedtls_ssl_context& ssl) {
   const std::uint8_t alert = ssl.in_msg[1];
   std::string text = "peer sent fatal alert " + alertName(alert);
   if (peerRejectedOurCertificate(alert)) {
-    text += " (the client rejected the server certificate: check its CA file, the "
-            "certificate's validity dates and host name)";
+    text +=
+        " (the client rejected the server certificate: check its CA file, the "
+        "certificate's validity dates and host name)";
   }
   return text;
 }
@@ -144,6 +144,8 @@ std::string describeHandshakeFailure(int code, const mbedtls_ssl_context& ssl) {
       return "handshake failed: no cipher suite in common with the client (see ciphers)";
     case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
       return "handshake failed: the client does not offer TLS 1.2";
+    case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO:
+      return "handshake failed: malformed or oversized ClientHello";
     case MBEDTLS_ERR_SSL_CONN_EOF:
       return "handshake failed: connection closed by the peer";
     default:

@@ -3,10 +3,10 @@
 // signature check failed") say what failed inside the library, not what the peer did.
 #pragma once
 
+#include <mbedtls/ssl.h>
+
 #include <cstdint>
 #include <string>
-
-#include <mbedtls/ssl.h>
 
 namespace midge::port::tls {
 

@@ -39,16 +39,14 @@ class TlsSessionCallScope {
   std::vector<std::uint8_t>*& sink_;
 };
 
-TlsSession::TlsSession(std::shared_ptr<const tls::TlsConfig> config)
-    : config_(std::move(config)) {
+TlsSession::TlsSession(std::shared_ptr<const tls::TlsConfig> config) : config_(std::move(config)) {
   mbedtls_ssl_init(&ssl_);
   const int ret = mbedtls_ssl_setup(&ssl_, config_->sslConfig());
   if (ret != 0) {
     fail("cannot start a TLS session: " + tls::mbedtlsErrorText(ret));
     return;
   }
-  mbedtls_ssl_set_bio(&ssl_, this, &TlsSession::sendToWire, &TlsSession::receiveFromWire,
-                      nullptr);
+  mbedtls_ssl_set_bio(&ssl_, this, &TlsSession::sendToWire, &TlsSession::receiveFromWire, nullptr);
 }
 
 TlsSession::~TlsSession() { mbedtls_ssl_free(&ssl_); }

@@ -13,12 +13,12 @@
 //   - onSend() before handshakeDone() is a caller error and returns false.
 #pragma once
 
+#include <mbedtls/ssl.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <mbedtls/ssl.h>
 
 #include "port/stream_filter.hpp"
 
@@ -63,7 +63,7 @@ class TlsSession final : public StreamFilter {
 
   std::shared_ptr<const tls::TlsConfig> config_;  // outlives ssl_, which points into it
   mbedtls_ssl_context ssl_;
-  Bytes pendingInput_;                            // valid during onReceive only
+  Bytes pendingInput_;                             // valid during onReceive only
   std::vector<std::uint8_t>* wireSink_ = nullptr;  // valid during a call only
   bool sawFirstByte_ = false;
   bool handshakeDone_ = false;

@@ -1,10 +1,10 @@
 #include "port/tls/x509_identity.hpp"
 
+#include <mbedtls/oid.h>
+
 #include <cstdio>
 #include <cstring>
 #include <vector>
-
-#include <mbedtls/oid.h>
 
 namespace midge::port::tls {
 namespace {
@@ -30,9 +30,8 @@ void appendEscapedValue(const mbedtls_asn1_buf& value, std::string& out) {
       out += hex;
       continue;
     }
-    const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' ||
-                         c == '>' || c == ';' || (first && (c == '#' || c == ' ')) ||
-                         (last && c == ' ');
+    const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' ||
+                         c == ';' || (first && (c == '#' || c == ' ')) || (last && c == ' ');
     if (special) out += '\\';
     out += static_cast<char>(c);
   }
@@ -41,8 +40,7 @@ void appendEscapedValue(const mbedtls_asn1_buf& value, std::string& out) {
 }  // namespace
 
 std::string subjectCommonName(const mbedtls_x509_crt& certificate) {
-  for (const mbedtls_x509_name* name = &certificate.subject; name != nullptr;
-       name = name->next) {
+  for (const mbedtls_x509_name* name = &certificate.subject; name != nullptr; name = name->next) {
     if (name->oid.p != nullptr && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &name->oid) == 0) {
       return std::string(reinterpret_cast<const char*>(name->val.p), name->val.len);
     }
@@ -55,8 +53,7 @@ std::string subjectRfc2253(const mbedtls_x509_crt& certificate) {
   // CN); RFC 2253 prints the relative distinguished names in reverse.
   std::vector<std::string> rdns;
   std::string current;
-  for (const mbedtls_x509_name* name = &certificate.subject; name != nullptr;
-       name = name->next) {
+  for (const mbedtls_x509_name* name = &certificate.subject; name != nullptr; name = name->next) {
     if (name->oid.p == nullptr) continue;
     if (!current.empty()) current += '+';
     current += attributeType(name->oid);

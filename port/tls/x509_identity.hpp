@@ -4,9 +4,9 @@
 // Mosquitto matches ACLs against, so ACL files carry over unchanged.
 #pragma once
 
-#include <string>
-
 #include <mbedtls/x509_crt.h>
+
+#include <string>
 
 namespace midge::port::tls {
 
