@@ -1,7 +1,223 @@
-#include <cstdio>
+// midge: command line, configuration, and the wiring of engine, port and store.
+#include <sys/stat.h>
+#include <unistd.h>
 
-// Until the engine and the port layer are wired, say so plainly instead of pretending.
-int main() {
-  std::fprintf(stderr, "midge: the broker engine is not built yet; nothing to run\n");
-  return 1;
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/config/config.hpp"
+#include "broker/logger.hpp"
+#include "broker/security.hpp"
+#include "broker/store_factory.hpp"
+#include "broker/tls_listeners.hpp"
+#include "core/engine/broker.hpp"
+#include "port/net/event_loop.hpp"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void printUsage() {
+  std::printf(
+      "midge %s - a small MQTT 3.1/3.1.1/5.0 broker\n\n"
+      "Usage: midge [-c config_file] [-p port] [-v]\n\n"
+      " -c : read the configuration from a file (mosquitto.conf format).\n"
+      "      Without it, midge listens on the loopback interface, port 1883.\n"
+      " -p : listen on this port instead of 1883 (local-only mode; repeatable).\n"
+      " -v : verbose: log every message type.\n"
+      " -h : this help.\n\n"
+      "See docs/configuration.md for every configuration keyword.\n",
+      kVersion);
+}
+
+struct CommandLine {
+  std::string configFile;
+  midge::config::CommandLineOverrides overrides;
+  bool help = false;
+};
+
+bool parseCommandLine(int argc, char** argv, CommandLine& out) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string argument = argv[i];
+    const bool hasValue = i + 1 < argc;
+    if ((argument == "-c" || argument == "--config-file") && hasValue) {
+      out.configFile = argv[++i];
+    } else if ((argument == "-p" || argument == "--port") && hasValue) {
+      char* end = nullptr;
+      const long port = std::strtol(argv[++i], &end, 10);
+      if (end == nullptr || *end != '\0' || port < 1 || port > 65535) {
+        std::fprintf(stderr, "midge: invalid port '%s' (expected 1..65535)\n", argv[i]);
+        return false;
+      }
+      out.overrides.ports.push_back(static_cast<std::uint16_t>(port));
+    } else if (argument == "-v" || argument == "--verbose") {
+      out.overrides.verbose = true;
+    } else if (argument == "-h" || argument == "--help") {
+      out.help = true;
+    } else {
+      std::fprintf(stderr, "midge: unknown or incomplete option '%s'; see midge -h\n",
+                   argument.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
+  midge::EngineConfig engine;
+  engine.maxInflightMessages = config.maxInflightMessages;
+  engine.maxQueuedMessages = config.maxQueuedMessages;
+  engine.maxQueuedBytes = config.maxQueuedBytes;
+  engine.maxPacketSize = config.maxPacketSize;
+  engine.maxPacketSizeBeforeConnect = config.maxUnauthenticatedPacketSize;
+  engine.messageSizeLimit = config.messageSizeLimit;
+  engine.maxKeepalive = config.maxKeepalive;
+  engine.retainAvailable = config.retainAvailable;
+  if (!config.listeners.empty()) {
+    engine.maxQos = config.listeners.front().maxQos;
+    engine.maxTopicAlias = config.listeners.front().maxTopicAlias;
+  }
+  engine.queueQos0Messages = config.queueQos0Messages;
+  engine.upgradeOutgoingQos = config.upgradeOutgoingQos;
+  engine.persistentClientExpiration = config.persistentClientExpirationSeconds;
+  engine.memoryLimit = config.memoryLimit;
+  engine.maxTopicLength = config.maxTopicLength;
+  engine.maxTopicLevels = config.maxTopicLevels;
+  engine.connectTimeoutMs = config.connectTimeoutSeconds * 1000;
+  engine.sysIntervalSeconds = config.sysIntervalSeconds;
+  engine.connectionMessages = config.connectionMessages;
+  engine.versionString = std::string("midge version ") + kVersion;
+  return engine;
+}
+
+bool writePidFile(const std::string& path) {
+  if (path.empty()) return true;
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    std::fprintf(stderr, "midge: cannot write pid_file %s: %s\n", path.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
+  std::fprintf(file, "%ld\n", static_cast<long>(getpid()));
+  std::fclose(file);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine commandLine;
+  if (!parseCommandLine(argc, argv, commandLine)) return 1;
+  if (commandLine.help) {
+    printUsage();
+    return 0;
+  }
+
+  midge::config::Config config;
+  std::vector<midge::config::Diagnostic> diagnostics;
+  const bool parsed = commandLine.configFile.empty()
+                          ? midge::config::parseText("", "<defaults>", config, diagnostics)
+                          : midge::config::parseFile(commandLine.configFile, config, diagnostics);
+  const bool overridden = parsed && midge::config::applyCommandLineOverrides(
+                                        config, commandLine.overrides, diagnostics);
+  for (const auto& diagnostic : diagnostics) {
+    std::fprintf(stderr, "%s\n", midge::config::toString(diagnostic).c_str());
+  }
+  if (!parsed || !overridden) {
+    std::fprintf(stderr, "midge: configuration errors, not starting\n");
+    return 1;
+  }
+
+  midge::app::Logger logger(config.log);
+  std::string error;
+  auto loop = midge::port::EventLoop::create(midge::port::LoopOptions{}, error);
+  if (!loop) {
+    logger.write(midge::LogLevel::Error, "cannot create the event loop: " + error);
+    return 1;
+  }
+  loop->setLogSink([&logger](midge::LogLevel level, std::string_view message) {
+    logger.write(level, message);
+  });
+  logger.write(midge::LogLevel::Notice, std::string("midge version ") + kVersion + " starting");
+  if (!commandLine.configFile.empty()) {
+    logger.write(midge::LogLevel::Notice, "config loaded from " + commandLine.configFile);
+  }
+
+  midge::app::FileAuthenticator authenticator;
+  if (!authenticator.load(config, error)) {
+    logger.write(midge::LogLevel::Error, "cannot load security files: " + error);
+    return 1;
+  }
+  std::unique_ptr<midge::store::Store> store = midge::app::openStore(config, logger, error);
+  if (!store) {
+    logger.write(midge::LogLevel::Error, error);
+    return 1;
+  }
+
+  midge::Broker broker(engineConfigFrom(config), *store, *loop, *loop, authenticator);
+  if (!broker.restore().ok()) {
+    logger.write(midge::LogLevel::Error, "cannot load the persistence file: " + store->lastError());
+    return 1;
+  }
+  loop->setHandler(&broker);
+
+  midge::app::TlsListeners tls;
+  if (!tls.create(config, error)) {
+    logger.write(midge::LogLevel::Error, error);
+    return 1;
+  }
+  int opened = 0;
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const midge::config::Listener& listener = config.listeners[i];
+    midge::port::ListenerSpec spec;
+    spec.bindAddress = listener.bindAddress;
+    spec.port = listener.port;
+    spec.index = static_cast<int>(i);
+    spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
+    spec.tls = tls.factoryFor(i);
+    if (!loop->addListener(spec, error)) {
+      if (listener.implicitLoopback) {
+        logger.write(midge::LogLevel::Warning, error);
+        continue;
+      }
+      logger.write(midge::LogLevel::Error, error);
+      return 1;
+    }
+    ++opened;
+    logger.write(midge::LogLevel::Notice,
+                 std::string("opened ") + (spec.tls != nullptr ? "TLS " : "") +
+                     "listener on " + (listener.bindAddress.empty() ? "*" : listener.bindAddress) +
+                     " port " + std::to_string(loop->boundPort(spec.index)));
+  }
+  if (opened == 0) {
+    logger.write(midge::LogLevel::Error, "no listener could be opened");
+    return 1;
+  }
+  if (!writePidFile(config.pidFile)) return 1;
+
+  const std::string configFile = commandLine.configFile;
+  loop->setSignalCallbacks(
+      [&broker, &logger] {
+        logger.write(midge::LogLevel::Notice, "shutting down");
+        broker.shutdown();
+      },
+      [&] {
+        logger.reopen();
+        std::string reloadError;
+        if (!authenticator.reload(reloadError)) {
+          logger.write(midge::LogLevel::Error, "reload failed, keeping the previous files: " + reloadError);
+        } else {
+          logger.write(midge::LogLevel::Notice, "reloaded password and ACL files");
+        }
+        tls.reload(logger);
+      });
+  const int status = loop->run();
+  if (!config.pidFile.empty()) unlink(config.pidFile.c_str());
+  logger.write(midge::LogLevel::Notice, "midge stopped");
+  return status;
 }

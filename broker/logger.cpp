@@ -1,0 +1,96 @@
+#include "broker/logger.hpp"
+
+#include <syslog.h>
+
+#include <ctime>
+#include <string>
+
+namespace midge::app {
+
+namespace {
+
+int syslogPriority(LogLevel level) {
+  switch (level) {
+    case LogLevel::Error: return LOG_ERR;
+    case LogLevel::Warning: return LOG_WARNING;
+    case LogLevel::Notice: return LOG_NOTICE;
+    case LogLevel::Info: return LOG_INFO;
+    case LogLevel::Debug: return LOG_DEBUG;
+  }
+  return LOG_INFO;
+}
+
+}  // namespace
+
+Logger::Logger(const config::LogSettings& settings) : settings_(settings) {
+  reopen();
+  if (settings_.toSyslog) {
+    const int facility = settings_.syslogFacility < 0 ? LOG_DAEMON
+                                                      : (LOG_LOCAL0 + (settings_.syslogFacility << 3));
+    openlog("midge", LOG_PID, facility);
+  }
+}
+
+Logger::~Logger() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (settings_.toSyslog) closelog();
+}
+
+void Logger::reopen() {
+  if (settings_.file.empty()) return;
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = std::fopen(settings_.file.c_str(), "a");
+  if (file_ == nullptr) {
+    std::fprintf(stderr, "midge: cannot open log file %s; logging to stderr instead\n",
+                 settings_.file.c_str());
+  }
+}
+
+bool Logger::enabled(LogLevel level) const {
+  const config::LogTypes& types = settings_.types;
+  switch (level) {
+    case LogLevel::Error: return types.error;
+    case LogLevel::Warning: return types.warning;
+    case LogLevel::Notice: return types.notice;
+    case LogLevel::Info: return types.information;
+    case LogLevel::Debug: return types.debug;
+  }
+  return true;
+}
+
+void Logger::write(LogLevel level, std::string_view message) {
+  if (!enabled(level)) return;
+  std::string line;
+  if (settings_.timestamp) {
+    const std::time_t now = std::time(nullptr);
+    if (settings_.timestampFormat.empty()) {
+      line = std::to_string(static_cast<long long>(now)) + ": ";
+    } else {
+      char buffer[128];
+      std::tm local{};
+      localtime_r(&now, &local);
+      const std::size_t length =
+          std::strftime(buffer, sizeof buffer, settings_.timestampFormat.c_str(), &local);
+      line.assign(buffer, length);
+      line += ": ";
+    }
+  }
+  line.append(message);
+  line += '\n';
+  if (settings_.toStderr || (file_ == nullptr && !settings_.file.empty())) {
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  if (settings_.toStdout) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  if (file_ != nullptr) {
+    std::fwrite(line.data(), 1, line.size(), file_);
+    std::fflush(file_);
+  }
+  if (settings_.toSyslog) {
+    syslog(syslogPriority(level), "%.*s", static_cast<int>(message.size()), message.data());
+  }
+}
+
+}  // namespace midge::app

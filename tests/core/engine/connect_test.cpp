@@ -1,0 +1,167 @@
+// CONNECT handling: versions, client identifiers, takeover, keep-alive, limits announced.
+#include "tests/core/engine/harness.hpp"
+
+namespace midge::testing {
+namespace {
+
+using codec::ProtocolVersion;
+
+TEST(EngineConnect, AcceptsEveryProtocolVersion) {
+  Harness harness;
+  for (ProtocolVersion version : {ProtocolVersion::V31, ProtocolVersion::V311, ProtocolVersion::V5}) {
+    auto client = harness.open(version);
+    auto connack = client->connect("client-" + std::to_string(static_cast<int>(version)));
+    EXPECT_EQ(connack.reasonCode, 0) << "version " << static_cast<int>(version);
+    EXPECT_FALSE(connack.sessionPresent);
+  }
+  EXPECT_EQ(harness.broker().connectedClients(), 3u);
+}
+
+TEST(EngineConnect, FirstPacketMustBeConnect) {
+  Harness harness;
+  auto client = harness.open();
+  client->send(codec::Pingreq{});
+  EXPECT_TRUE(client->closeRequested());
+  EXPECT_FALSE(client->hasPacket());
+  EXPECT_TRUE(harness.output.logged("the first packet must be CONNECT"));
+}
+
+TEST(EngineConnect, UnknownProtocolLevelGetsReturnCode1) {
+  Harness harness;
+  auto client = harness.open(ProtocolVersion::V311);
+  // CONNECT "MQTT" level 6.
+  client->sendBytes({0x10, 0x0C, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x06, 0x02, 0x00, 0x3C,
+                     0x00, 0x00});
+  auto connack = client->nextAs<codec::Connack>();
+  EXPECT_EQ(connack.reasonCode, 1);
+  EXPECT_TRUE(client->closeRequested());
+}
+
+TEST(EngineConnect, EmptyClientIdRules) {
+  Harness harness;
+  auto v311Persistent = harness.open(ProtocolVersion::V311);
+  EXPECT_EQ(v311Persistent->connect("", false).reasonCode, 2);  // identifier rejected
+  EXPECT_TRUE(v311Persistent->closeRequested());
+
+  auto v31 = harness.open(ProtocolVersion::V31);
+  EXPECT_EQ(v31->connect("", true).reasonCode, 2);
+
+  auto v311Clean = harness.open(ProtocolVersion::V311);
+  EXPECT_EQ(v311Clean->connect("", true).reasonCode, 0);
+
+  auto v5 = harness.open(ProtocolVersion::V5);
+  auto connack = v5->connect("", true);
+  EXPECT_EQ(connack.reasonCode, 0);
+  ASSERT_TRUE(connack.properties.assignedClientIdentifier.has_value());
+  EXPECT_FALSE(connack.properties.assignedClientIdentifier->empty());
+}
+
+TEST(EngineConnect, SecondConnectionTakesTheSessionOver) {
+  Harness harness;
+  auto first = harness.open();
+  first->connect("device");
+  auto second = harness.open();
+  EXPECT_EQ(second->connect("device").reasonCode, 0);
+  auto disconnect = first->nextAs<codec::Disconnect>();
+  EXPECT_EQ(disconnect.reason, ReasonCode::SessionTakenOver);
+  EXPECT_TRUE(first->closeRequested());
+  first->dropConnection();
+  EXPECT_EQ(harness.broker().connectedClients(), 1u);
+  // The session still works for the new connection.
+  second->subscribe("t", 0);
+  second->publish("t", "x", 0);
+  EXPECT_EQ(payloadOf(second->nextAs<codec::Publish>()), "x");
+}
+
+TEST(EngineConnect, KeepAliveTimeoutAtOneAndAHalfPeriods) {
+  Harness harness;
+  auto client = harness.open();
+  client->connect("sleepy");  // keep alive 60 s
+  harness.tick(89);
+  EXPECT_FALSE(client->closeRequested());
+  harness.tick(2);
+  EXPECT_TRUE(client->closeRequested());
+  EXPECT_EQ(client->nextAs<codec::Disconnect>().reason, ReasonCode::KeepAliveTimeout);
+}
+
+TEST(EngineConnect, PingKeepsTheConnectionAlive) {
+  Harness harness;
+  auto client = harness.open();
+  client->connect("pinger");
+  for (int i = 0; i < 5; ++i) {
+    harness.tick(50);
+    client->send(codec::Pingreq{});
+    client->nextAs<codec::Pingresp>();
+  }
+  EXPECT_FALSE(client->closeRequested());
+}
+
+TEST(EngineConnect, ServerKeepAliveCapsV5AndRefusesV311) {
+  EngineConfig config;
+  config.maxKeepalive = 30;
+  Harness harness(config);
+  auto v5 = harness.open();
+  auto connack = v5->connect("v5");
+  EXPECT_EQ(connack.reasonCode, 0);
+  EXPECT_EQ(connack.properties.serverKeepAlive.value_or(0), 30);
+  auto v311 = harness.open(ProtocolVersion::V311);
+  EXPECT_EQ(v311->connect("v311").reasonCode, 2);
+}
+
+TEST(EngineConnect, ConnackAnnouncesLimits) {
+  EngineConfig config;
+  config.maxInflightMessages = 7;
+  config.maxPacketSize = 4096;
+  config.maxTopicAlias = 5;
+  config.maxQos = 1;
+  config.retainAvailable = false;
+  Harness harness(config);
+  auto client = harness.open();
+  auto connack = client->connect("limits");
+  EXPECT_EQ(connack.properties.receiveMaximum.value_or(0), 7);
+  EXPECT_EQ(connack.properties.maximumPacketSize.value_or(0), 4096u);
+  EXPECT_EQ(connack.properties.topicAliasMaximum.value_or(0), 5);
+  EXPECT_EQ(connack.properties.maximumQoS.value_or(2), 1);
+  EXPECT_EQ(connack.properties.retainAvailable.value_or(1), 0);
+}
+
+TEST(EngineConnect, OversizedPacketClosesWithReason0x95) {
+  EngineConfig config;
+  config.maxPacketSize = 64;
+  Harness harness(config);
+  auto client = harness.open();
+  client->connect("big");
+  client->publish("t", std::string(100, 'x'), 0);
+  EXPECT_EQ(client->nextAs<codec::Disconnect>().reason, ReasonCode::PacketTooLarge);
+  EXPECT_TRUE(client->closeRequested());
+}
+
+TEST(EngineConnect, MalformedPacketClosesWithReason0x81AndOthersAreUntouched) {
+  Harness harness;
+  auto bystander = harness.open();
+  bystander->connect("bystander");
+  bystander->subscribe("t", 1);
+  auto client = harness.open();
+  client->connect("bad");
+  // PUBLISH QoS 3 is malformed.
+  client->sendBytes({0x36, 0x05, 0x00, 0x01, 't', 0x00, 0x01});
+  EXPECT_EQ(client->nextAs<codec::Disconnect>().reason, ReasonCode::MalformedPacket);
+  auto other = harness.open();
+  other->connect("other");
+  other->publish("t", "still here", 0);
+  EXPECT_EQ(payloadOf(bystander->nextAs<codec::Publish>()), "still here");
+}
+
+TEST(EngineConnect, ConnectTimeoutClosesSilentSockets) {
+  EngineConfig config;
+  config.connectTimeoutMs = 3000;
+  Harness harness(config);
+  auto client = harness.open();
+  harness.tick(2);
+  EXPECT_FALSE(client->closeRequested());
+  harness.tick(3);
+  EXPECT_TRUE(client->closeRequested());
+}
+
+}  // namespace
+}  // namespace midge::testing

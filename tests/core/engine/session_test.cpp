@@ -1,0 +1,238 @@
+// Sessions across connections and restarts: resume, resend with DUP, wills, expiry, and the
+// group-commit rule that nothing is acknowledged before the store commits.
+#include "tests/core/engine/harness.hpp"
+
+namespace midge::testing {
+namespace {
+
+using codec::ProtocolVersion;
+
+codec::Will willOn(std::string_view topic, std::string_view payload, std::uint32_t delay = 0) {
+  codec::Will will;
+  will.topic = topic;
+  will.payload = asBytes(payload);
+  will.qos = 1;
+  if (delay != 0) will.properties.willDelayInterval = delay;
+  return will;
+}
+
+TEST(EngineSession, CleanSessionZeroResumesWithQueuedMessages) {
+  Harness harness;
+  auto subscriber = harness.open(ProtocolVersion::V311);
+  EXPECT_FALSE(subscriber->connect("durable", false).sessionPresent);
+  subscriber->subscribe("t", 1);
+  subscriber->send(codec::Disconnect{});
+  subscriber->dropConnection();
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  publisher->publish("t", "while away", 1);
+  auto back = harness.open(ProtocolVersion::V311);
+  EXPECT_TRUE(back->connect("durable", false).sessionPresent);
+  EXPECT_EQ(payloadOf(back->nextAs<codec::Publish>()), "while away");
+}
+
+TEST(EngineSession, CleanStartDiscardsTheSession) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("s", false, 3600);
+  subscriber->subscribe("t", 1);
+  subscriber->send(codec::Disconnect{});
+  subscriber->dropConnection();
+  auto back = harness.open();
+  EXPECT_FALSE(back->connect("s", true, 3600).sessionPresent);
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  publisher->publish("t", "x", 0);
+  EXPECT_FALSE(back->hasPacket());
+}
+
+TEST(EngineSession, UnacknowledgedMessagesAreResentWithDupOnResume) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("s", false, 3600);
+  subscriber->subscribe("q1", 1);
+  subscriber->subscribe("q2", 2);
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  publisher->publish("q1", "one", 1);
+  publisher->publish("q2", "two", 2);
+  auto first = subscriber->nextAs<codec::Publish>();
+  auto second = subscriber->nextAs<codec::Publish>();
+  // Acknowledge the QoS 2 message halfway (PUBREC), then lose the connection.
+  subscriber->send(codec::Ack{codec::PacketType::Pubrec, second.packetId, ReasonCode::Success, {}});
+  subscriber->nextAs<codec::Ack>();  // PUBREL
+  subscriber->dropConnection();
+
+  auto back = harness.open();
+  EXPECT_TRUE(back->connect("s", false, 3600).sessionPresent);
+  auto resent = back->nextAs<codec::Publish>();
+  EXPECT_TRUE(resent.dup);
+  EXPECT_EQ(resent.packetId, first.packetId);
+  EXPECT_EQ(payloadOf(resent), "one");
+  auto pubrel = back->nextAs<codec::Ack>();
+  EXPECT_EQ(pubrel.type, codec::PacketType::Pubrel);
+  EXPECT_EQ(pubrel.packetId, second.packetId);
+  EXPECT_FALSE(back->hasPacket());
+}
+
+TEST(EngineSession, WillOnAbnormalCloseNotOnNormalDisconnect) {
+  Harness harness;
+  auto watcher = harness.open();
+  watcher->connect("watcher");
+  watcher->subscribe("wills/#", 1);
+
+  auto crashing = harness.open();
+  crashing->connect("crashing", true, std::nullopt, willOn("wills/crashing", "gone"));
+  crashing->dropConnection();
+  auto will = watcher->nextAs<codec::Publish>();
+  EXPECT_EQ(will.topic, "wills/crashing");
+  EXPECT_EQ(payloadOf(will), "gone");
+
+  auto polite = harness.open();
+  polite->connect("polite", true, std::nullopt, willOn("wills/polite", "gone"));
+  polite->send(codec::Disconnect{});
+  polite->dropConnection();
+  EXPECT_FALSE(watcher->hasPacket());
+
+  auto explicitWill = harness.open();
+  explicitWill->connect("explicit", true, std::nullopt, willOn("wills/explicit", "asked"));
+  codec::Disconnect withWill;
+  withWill.reason = ReasonCode::DisconnectWithWill;
+  explicitWill->send(withWill);
+  explicitWill->dropConnection();
+  EXPECT_EQ(watcher->nextAs<codec::Publish>().topic, "wills/explicit");
+}
+
+TEST(EngineSession, WillDelayAndReconnectCancelsIt) {
+  Harness harness;
+  auto watcher = harness.open();
+  watcher->connect("watcher");
+  watcher->subscribe("wills/#", 1);
+
+  auto flaky = harness.open();
+  flaky->connect("flaky", false, 3600, willOn("wills/flaky", "gone", 10));
+  flaky->dropConnection();
+  harness.tick(5);
+  auto back = harness.open();
+  back->connect("flaky", false, 3600);
+  harness.tick(10);
+  EXPECT_FALSE(watcher->hasPacket()) << "will published although the client came back";
+
+  back->dropConnection();  // no will in the second CONNECT
+  auto delayed = harness.open();
+  delayed->connect("delayed", false, 3600, willOn("wills/delayed", "late", 10));
+  delayed->dropConnection();
+  harness.tick(8);
+  EXPECT_FALSE(watcher->hasPacket());
+  harness.tick(3);
+  EXPECT_EQ(watcher->nextAs<codec::Publish>().topic, "wills/delayed");
+}
+
+TEST(EngineSession, SessionExpiresAfterItsInterval) {
+  Harness harness;
+  auto client = harness.open();
+  client->connect("short", false, 5);
+  client->subscribe("t", 1);
+  client->send(codec::Disconnect{});
+  client->dropConnection();
+  EXPECT_EQ(harness.broker().sessionCount(), 1u);
+  harness.tick(7);
+  EXPECT_EQ(harness.broker().sessionCount(), 0u);
+  auto back = harness.open();
+  EXPECT_FALSE(back->connect("short", false, 5).sessionPresent);
+}
+
+TEST(EngineSession, DisconnectMaySetExpiryOnlyIfConnectHadOne) {
+  Harness harness;
+  auto client = harness.open();
+  client->connect("zero", true, 0);
+  codec::Disconnect disconnect;
+  disconnect.properties.sessionExpiryInterval = 60;
+  client->send(disconnect);
+  EXPECT_EQ(client->nextAs<codec::Disconnect>().reason, ReasonCode::ProtocolError);
+}
+
+TEST(EngineSession, StateSurvivesARestartThroughTheStore) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("durable", false, 3600);
+  subscriber->subscribe("t", 2);
+  subscriber->send(codec::Disconnect{});
+  subscriber->dropConnection();
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  publisher->publish("t", "kept", 2, false, 3);
+  publisher->nextAs<codec::Ack>();  // PUBREC: committed
+  publisher->publish("retained/x", "r", 1, true);
+  publisher->nextAs<codec::Ack>();
+
+  harness.rebuild();  // a new engine over the same store: a restart
+
+  auto back = harness.open();
+  EXPECT_TRUE(back->connect("durable", false, 3600).sessionPresent);
+  auto delivered = back->nextAs<codec::Publish>();
+  EXPECT_EQ(payloadOf(delivered), "kept");
+  EXPECT_EQ(delivered.qos, 2);
+  EXPECT_EQ(harness.broker().retainedCount(), 1u);
+  // The publisher's QoS 2 id survived: a resend after the restart is not delivered again.
+  auto publisherAgain = harness.open();
+  publisherAgain->connect("pub");  // clean start: its inbound state is discarded
+  auto late = harness.open();
+  late->connect("late");
+  late->subscribe("retained/#", 1);
+  EXPECT_EQ(payloadOf(late->nextAs<codec::Publish>()), "r");
+}
+
+TEST(EngineSession, InboundQos2IdSurvivesARestart) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("sub", false, 3600);
+  subscriber->subscribe("t", 2);
+  subscriber->send(codec::Disconnect{});
+  subscriber->dropConnection();
+  auto publisher = harness.open();
+  publisher->connect("pub", false, 3600);
+  publisher->publish("t", "once", 2, false, 9);
+  publisher->nextAs<codec::Ack>();  // PUBREC
+  harness.rebuild();
+  auto again = harness.open();
+  EXPECT_TRUE(again->connect("pub", false, 3600).sessionPresent);
+  codec::Publish resend;
+  resend.topic = "t";
+  resend.payload = asBytes("once");
+  resend.qos = 2;
+  resend.dup = true;
+  resend.packetId = 9;
+  again->send(resend);
+  EXPECT_EQ(again->nextAs<codec::Ack>().type, codec::PacketType::Pubrec);
+  auto back = harness.open();
+  back->connect("sub", false, 3600);
+  back->nextAs<codec::Publish>();
+  EXPECT_FALSE(back->hasPacket()) << "QoS 2 message delivered twice across a restart";
+}
+
+TEST(EngineSession, NothingIsAcknowledgedWhenTheCommitFails) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("sub", false, 3600);
+  subscriber->subscribe("t", 1);
+  subscriber->send(codec::Disconnect{});
+  subscriber->dropConnection();
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  auto bystander = harness.open();
+  bystander->connect("bystander");
+
+  harness.store.failNextCommit();
+  publisher->publish("t", "unsafe", 1);
+  EXPECT_FALSE(publisher->hasPacket()) << "PUBACK sent for an uncommitted message";
+  EXPECT_TRUE(publisher->closeRequested());
+  EXPECT_EQ(harness.broker().stats().storeFailures, 1u);
+  EXPECT_TRUE(harness.output.logged("store commit failed"));
+  // The broker keeps serving others.
+  bystander->send(codec::Pingreq{});
+  bystander->nextAs<codec::Pingresp>();
+}
+
+}  // namespace
+}  // namespace midge::testing
