@@ -245,9 +245,13 @@ void EventLoop::stop() {
 }
 
 void EventLoop::onShutdownDeadline() {
-  if (!connections_.empty()) {
-    log(LogLevel::Warning, "shutdown: " + std::to_string(connections_.size()) +
-                                " connection(s) did not finish writing in time; cutting them");
+  std::size_t unflushed = 0;
+  for (auto& entry : connections_) {
+    if (entry.second->state != ConnectionState::Lingering) ++unflushed;
+  }
+  if (unflushed != 0) {
+    log(LogLevel::Warning, "shutdown: " + std::to_string(unflushed) +
+                               " connection(s) did not finish writing in time; cutting them");
   }
   cutEverything();
 }

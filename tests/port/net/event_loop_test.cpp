@@ -1,0 +1,453 @@
+// The event loop over real loopback sockets, driven by a recording engine.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+#include "port/net/event_loop.hpp"
+#include "tests/port/net/net_test_support.hpp"
+
+namespace midge::port::testing {
+namespace {
+
+std::string pattern(std::size_t n, std::size_t seed = 0) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  return s;
+}
+
+TEST(EventLoop, EchoDeliversOpenBytesCloseInOrder) {
+  FakeEngine engine;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 3}, error)) << error;
+  const std::uint16_t port = loop->boundPort(3);
+  ASSERT_NE(port, 0);
+
+  std::string echoed;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    Client c;
+    if (c.connect("127.0.0.1", port) && c.send("hello, broker")) echoed = c.read(13);
+    c.closeNow();
+    engine.waitUntil([&] { return engine.count(Kind::Close) == 1; });
+    done = true;
+  });
+  bool finished = runUntil(*loop, engine, [&] { return done.load(); });
+  client.join();
+  ASSERT_TRUE(finished);
+
+  EXPECT_EQ(echoed, "hello, broker");
+  auto ids = engine.opened();
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(engine.received(ids[0]), "hello, broker");
+  std::vector<Kind> kinds;
+  PeerInfo peer;
+  for (const Event& e : engine.events()) {
+    if (e.id != ids[0]) continue;
+    if (kinds.empty() || kinds.back() != e.kind) kinds.push_back(e.kind);
+    if (e.kind == Kind::Open) peer = e.peer;
+  }
+  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::Open, Kind::Bytes, Kind::Close}));
+  EXPECT_EQ(peer.address.rfind("127.0.0.1:", 0), 0u) << peer.address;
+  EXPECT_EQ(peer.listenerIndex, 3);
+  EXPECT_EQ(peer.listenerPort, port);
+  EXPECT_FALSE(peer.tls);
+  EXPECT_EQ(loop->counters().connectionsAccepted, 1u);
+  EXPECT_EQ(loop->counters().bytesReceived, 13u);
+  EXPECT_EQ(loop->counters().bytesSent, 13u);
+  expectWellFormed(engine);
+}
+
+void echoOver(const char* bindAddress, const std::vector<const char*>& connectTo) {
+  FakeEngine engine;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({bindAddress, 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  std::vector<std::string> echoed(connectTo.size());
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    for (std::size_t i = 0; i < connectTo.size(); ++i) {
+      Client c;
+      std::string message = std::string("via ") + connectTo[i];
+      if (c.connect(connectTo[i], port) && c.send(message)) echoed[i] = c.read(message.size());
+    }
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  for (std::size_t i = 0; i < connectTo.size(); ++i) {
+    EXPECT_EQ(echoed[i], std::string("via ") + connectTo[i]);
+  }
+  std::set<std::string> families;
+  for (const Event& e : engine.events()) {
+    if (e.kind == Kind::Open) families.insert(e.peer.address.substr(0, 1));
+  }
+  EXPECT_EQ(families.size(), std::set<const char*>(connectTo.begin(), connectTo.end()).size());
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, ServesIpv6) {
+  if (!ipv6Loopback()) GTEST_SKIP() << "no IPv6 loopback on this host";
+  echoOver("::1", {"::1"});
+}
+
+TEST(EventLoop, EmptyBindAddressServesIpv4AndIpv6OnOnePort) {
+  if (!ipv6Loopback()) {
+    echoOver("", {"127.0.0.1"});
+    return;
+  }
+  echoOver("", {"127.0.0.1", "::1"});
+}
+
+TEST(EventLoop, ManyClientsGetDistinctIdsAndTheirOwnEcho) {
+  constexpr std::size_t kClients = 64;
+  FakeEngine engine;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  std::atomic<std::size_t> good{0};
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    std::vector<Client> clients(kClients);
+    for (auto& c : clients) c.connect("127.0.0.1", port);
+    for (std::size_t i = 0; i < kClients; ++i) clients[i].send(pattern(100 + i, i));
+    for (std::size_t i = 0; i < kClients; ++i) {
+      if (clients[i].read(100 + i) == pattern(100 + i, i)) ++good;
+    }
+    clients.clear();
+    engine.waitUntil([&] { return engine.count(Kind::Close) == kClients; });
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  EXPECT_EQ(good.load(), kClients);
+  auto ids = engine.opened();
+  EXPECT_EQ(std::set<ConnectionId>(ids.begin(), ids.end()).size(), kClients);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << "ids are handed out in order";
+  std::size_t expectedBytes = 0;
+  for (std::size_t i = 0; i < kClients; ++i) expectedBytes += 100 + i;
+  EXPECT_EQ(loop->counters().bytesReceived, expectedBytes);
+  EXPECT_EQ(loop->counters().connectionsAccepted, kClients);
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, IdsAreNeverReused) {
+  FakeEngine engine;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    for (std::size_t i = 0; i < 5; ++i) {
+      Client c;
+      c.connect("127.0.0.1", port);
+      c.send("x");
+      c.read(1);
+      c.closeNow();
+      engine.waitUntil([&] { return engine.count(Kind::Close) == i + 1; });
+    }
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  auto ids = engine.opened();
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_EQ(std::set<ConnectionId>(ids.begin(), ids.end()).size(), 5u);
+}
+
+// Three sockets become readable before the loop polls again: their bytes form one batch,
+// and the engine sees all three before the single endOfTurn of that batch.
+TEST(EventLoop, EndOfTurnFollowsAllEventsOfOneBatchOnce) {
+  FakeEngine engine;
+  LoopOptions options;
+  options.tickMs = 60000;  // no tick may split or join the batches under test
+  options.shutdownFlushTimeoutMs = 200;
+  auto loop = makeLoop(options, engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  // Connected before the loop runs: the kernel completes them in the backlog.
+  Client clients[3];
+  for (auto& c : clients) ASSERT_TRUE(c.connect("127.0.0.1", port));
+
+  int turns = 0;
+  engine.endOfTurnHook = [&] {
+    ++turns;
+    if (turns == 1) {
+      for (auto& c : clients) c.send("ping");  // all readable before the next poll
+    } else if (turns == 2) {
+      loop->stop();
+    }
+  };
+  ASSERT_EQ(loop->run(), 0);
+
+  auto events = engine.events();
+  std::vector<Kind> firstTwoTurns;
+  int seen = 0;
+  for (const Event& e : events) {
+    firstTwoTurns.push_back(e.kind);
+    if (e.kind == Kind::EndOfTurn && ++seen == 2) break;
+  }
+  EXPECT_EQ(firstTwoTurns,
+            (std::vector<Kind>{Kind::Open, Kind::Open, Kind::Open, Kind::EndOfTurn, Kind::Bytes,
+                               Kind::Bytes, Kind::Bytes, Kind::EndOfTurn}));
+  for (auto& c : clients) EXPECT_EQ(c.read(4), "ping");
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, CongestionAndOnWritableFollowTheWatermarks) {
+  FakeEngine engine;
+  engine.echo = false;
+  LoopOptions options = fastOptions();
+  options.writeHighWatermark = 256 * 1024;
+  options.writeLowWatermark = 64 * 1024;
+  auto loop = makeLoop(options, engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+
+  const std::string chunk = pattern(16 * 1024);
+  std::size_t queued = 0;
+  std::atomic<bool> sawCongestion{false};
+  bool congestedBeforeQueueing = true;
+  // The engine fills the connection until the loop says it is congested, as a session
+  // delivering a backlog would, then waits for onWritable to finish with "END".
+  engine.openHook = [&](ConnectionId id, const PeerInfo&) {
+    congestedBeforeQueueing = loop->congested(id);
+    while (!loop->congested(id)) {
+      loop->send(id, asBytes(chunk));
+      queued += chunk.size();
+    }
+    sawCongestion = true;
+  };
+  engine.writableHook = [&](ConnectionId id) {
+    EXPECT_FALSE(loop->congested(id));
+    loop->send(id, asBytes("END"));
+    loop->close(id);
+  };
+  std::string got;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    Client c;
+    c.connect("127.0.0.1", port);
+    // Not reading until the engine has seen congestion: the loop buffers the rest.
+    engine.waitUntil([&] { return sawCongestion.load(); });
+    got = c.readToEof();
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+
+  EXPECT_FALSE(congestedBeforeQueueing);
+  EXPECT_GT(queued, options.writeHighWatermark);
+  ASSERT_EQ(got.size(), queued + 3);
+  EXPECT_EQ(got.substr(queued), "END");
+  EXPECT_EQ(got.substr(0, chunk.size()), chunk);
+  EXPECT_EQ(engine.count(Kind::Writable), 1u);
+  EXPECT_EQ(loop->counters().bytesSent, queued + 3);
+  expectWellFormed(engine);
+}
+
+// close() right after a large send: every byte reaches the client before EOF, even though
+// the client keeps sending data the broker no longer reads.
+TEST(EventLoop, CloseFlushesFinalBytesFirst) {
+  FakeEngine engine;
+  engine.echo = false;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  const std::string reply = pattern(2 * 1024 * 1024, 3);
+  engine.bytesHook = [&](ConnectionId id, const std::string&) {
+    loop->send(id, asBytes(reply));
+    loop->close(id);
+    loop->send(id, asBytes("after close"));  // ignored: the connection is closing
+  };
+  std::string got;
+  bool eof = false;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    Client c;
+    c.connect("127.0.0.1", port);
+    c.send("request");
+    c.send(pattern(64 * 1024, 9));  // unread by the broker
+    got = c.readToEof();
+    eof = c.eof();
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(got.size(), reply.size());
+  EXPECT_TRUE(got == reply) << "final bytes differ";
+  ASSERT_EQ(engine.opened().size(), 1u);
+  const ConnectionId id = engine.opened()[0];
+  EXPECT_EQ(engine.count(Kind::Close), 1u);
+  // The first onBytes closed it: no later bytes reached the engine.
+  std::size_t bytesEvents = 0;
+  for (const Event& e : engine.events()) bytesEvents += e.kind == Kind::Bytes && e.id == id;
+  EXPECT_EQ(bytesEvents, 1u);
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, CloseWithNothingPendingReportsOnCloseLater) {
+  FakeEngine engine;
+  engine.echo = false;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  bool closeReportedInline = false;
+  engine.openHook = [&](ConnectionId id, const PeerInfo&) {
+    std::size_t before = engine.count(Kind::Close);
+    loop->close(id);
+    closeReportedInline = engine.count(Kind::Close) != before;
+  };
+  bool eof = false;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    Client c;
+    c.connect("127.0.0.1", port);
+    c.readToEof();
+    eof = c.eof();
+    engine.waitUntil([&] { return engine.count(Kind::Close) == 1; });
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  EXPECT_FALSE(closeReportedInline);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(engine.count(Kind::Close), 1u);
+  expectWellFormed(engine);
+}
+
+// A peer that never reads cannot hold a closing connection forever.
+TEST(EventLoop, CloseGivesUpOnAPeerThatDoesNotRead) {
+  FakeEngine engine;
+  engine.echo = false;
+  LoopOptions options = fastOptions();
+  options.closeFlushTimeoutMs = 100;
+  std::vector<std::string> logs;
+  auto loop = makeLoop(options, engine, &logs);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  engine.openHook = [&](ConnectionId id, const PeerInfo&) {
+    // More than loopback socket buffers take, so some stays queued in the loop.
+    loop->send(id, asBytes(pattern(32 * 1024 * 1024)));
+    loop->close(id);
+  };
+  Client c;
+  ASSERT_TRUE(c.connect("127.0.0.1", port));
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return engine.count(Kind::Close) == 1; }));
+  EXPECT_TRUE(anyLogContains(logs, "did not take its final")) << "no log line";
+  EXPECT_EQ(loop->connectionCount(), 0u);
+  expectWellFormed(engine);
+}
+
+void refusesOverLimit(bool perListener) {
+  FakeEngine engine;
+  LoopOptions options = fastOptions();
+  if (!perListener) options.maxConnectionsGlobal = 1;
+  std::vector<std::string> logs;
+  auto loop = makeLoop(options, engine, &logs);
+  std::string error;
+  ListenerSpec spec{"127.0.0.1", 0, 0};
+  if (perListener) spec.maxConnections = 1;
+  ASSERT_TRUE(loop->addListener(spec, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  std::string first, third;
+  bool secondClosed = false;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    Client a, b, c;
+    a.connect("127.0.0.1", port);
+    a.send("a");
+    first = a.read(1);
+    b.connect("127.0.0.1", port);
+    b.readToEof();
+    secondClosed = b.eof();
+    a.closeNow();
+    engine.waitUntil([&] { return engine.count(Kind::Close) == 1; });
+    c.connect("127.0.0.1", port);  // the slot is free again
+    c.send("c");
+    third = c.read(1);
+    done = true;
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return done.load(); }));
+  client.join();
+  EXPECT_EQ(first, "a");
+  EXPECT_TRUE(secondClosed);
+  EXPECT_EQ(third, "c");
+  EXPECT_EQ(engine.opened().size(), 2u) << "the refused connection never reaches the engine";
+  EXPECT_EQ(loop->counters().connectionsRefused, 1u);
+  EXPECT_EQ(loop->counters().connectionsAccepted, 2u);
+  EXPECT_TRUE(anyLogContains(logs, "refused connection from 127.0.0.1:"));
+  EXPECT_TRUE(anyLogContains(logs, "connection limit"));
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, RefusesConnectionsOverTheListenerLimit) { refusesOverLimit(true); }
+TEST(EventLoop, RefusesConnectionsOverTheGlobalLimit) { refusesOverLimit(false); }
+
+TEST(EventLoop, TicksAdvanceTheClock) {
+  FakeEngine engine;
+  LoopOptions options;
+  options.tickMs = 20;
+  const auto start = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count());
+  auto loop = makeLoop(options, engine);
+  std::vector<std::uint64_t> at;
+  engine.tickHook = [&] { at.push_back(loop->monotonicMs()); };
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return at.size() >= 5; }));
+  ASSERT_GE(at.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end()));
+  // Timers never fire early; the slack covers libevent's coarse clock.
+  constexpr std::uint64_t kSlackMs = 5;
+  EXPECT_GE(at[4] - start + kSlackMs, 5u * options.tickMs);
+  const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  EXPECT_LE(std::abs(loop->wallSeconds() - wall), 1);
+  expectWellFormed(engine);
+}
+
+TEST(EventLoop, RejectsInconsistentOptions) {
+  LoopOptions options;
+  options.writeLowWatermark = options.writeHighWatermark + 1;
+  std::string error;
+  EXPECT_EQ(EventLoop::create(options, error), nullptr);
+  EXPECT_NE(error.find("watermark"), std::string::npos) << error;
+  options = LoopOptions{};
+  options.tickMs = 0;
+  error.clear();
+  EXPECT_EQ(EventLoop::create(options, error), nullptr);
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(EventLoop, RunWithoutAnEngineFails) {
+  std::string error;
+  auto loop = EventLoop::create({}, error);
+  ASSERT_NE(loop, nullptr) << error;
+  std::vector<std::string> logs;
+  loop->setLogSink([&](LogLevel, std::string_view line) { logs.emplace_back(line); });
+  EXPECT_EQ(loop->run(), 1);
+  EXPECT_TRUE(anyLogContains(logs, "without an engine"));
+}
+
+TEST(EventLoop, StopBeforeRunReturnsAtOnce) {
+  FakeEngine engine;
+  auto loop = makeLoop({}, engine);
+  loop->stop();
+  EXPECT_EQ(loop->run(), 0);
+  EXPECT_EQ(engine.count(Kind::Tick), 0u);
+}
+
+}  // namespace
+}  // namespace midge::port::testing
