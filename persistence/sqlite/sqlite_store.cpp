@@ -1,19 +1,21 @@
 #include "persistence/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <limits>
 #include <utility>
 #include <vector>
 
+#include "persistence/sqlite/sqlite_open.hpp"
+#include "persistence/sqlite/sqlite_rows.hpp"
 #include "persistence/sqlite/sqlite_schema.hpp"
 
 namespace midge::store {
+
+using sqlite_detail::Binder;
+using sqlite_detail::queryInteger;
+using sqlite_detail::queryText;
+using sqlite_detail::sqliteProblem;
 
 enum class SqliteStore::Statement : std::size_t {
   BeginWrite,
@@ -121,9 +123,6 @@ WHEN old.message_id IS NOT new.message_id
 BEGIN INSERT OR IGNORE INTO gc_candidates(id) VALUES(old.message_id); END;
 )sql";
 
-// The WAL is truncated back to this after a checkpoint, so one large turn does not leave
-// a large file behind on a small flash partition.
-constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 4194304";
 // Long enough to ride out an operator's `sqlite3 .backup` taking its read snapshot, short
 // enough not to stall the event loop noticeably.
 constexpr int kBusyTimeoutMs = 250;
@@ -132,420 +131,6 @@ struct DatabaseCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
 using Database = std::unique_ptr<sqlite3, DatabaseCloser>;
-
-struct StatementFinalizer {
-  void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
-};
-using OwnedStatement = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
-
-std::string sqliteProblem(sqlite3* db, int rc) {
-  std::string problem = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  int primary = rc & 0xff;
-  int systemError = db != nullptr ? sqlite3_system_errno(db) : 0;
-  if ((primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) && systemError != 0) {
-    problem += " (";
-    problem += std::strerror(systemError);
-    problem += ")";
-  }
-  return problem;
-}
-
-std::string refusal(const std::string& path, const std::string& problem) {
-  return path + ": " + problem + "; refusing to open (the file was left as it is)";
-}
-
-// What SQLite's answer to the first read means for an operator.
-std::string readProblem(sqlite3* db, int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-      return "file is not a database (its header is not SQLite's: garbage, encrypted, or "
-             "another kind of file)";
-    case SQLITE_CORRUPT:
-      return "the file is truncated or damaged (" + sqliteProblem(db, rc) +
-             "); restore it from a backup";
-    default:
-      return "cannot read the file: " + sqliteProblem(db, rc);
-  }
-}
-
-std::string parentDirectory(const std::string& path) {
-  std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// SQLite reports most of these as "unable to open database file"; checking first lets the
-// message say which of them it is.
-bool checkPath(const std::string& path, std::string& error) {
-  std::string directory = parentDirectory(path);
-  struct stat info {};
-  if (::stat(path.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) {
-      error = path + ": is a directory, not a store file";
-      return false;
-    }
-    if (!S_ISREG(info.st_mode)) {
-      error = path + ": is not a regular file";
-      return false;
-    }
-    if (::access(path.c_str(), R_OK | W_OK) != 0) {
-      int cause = errno;
-      error = path + (cause == EROFS ? ": the file system is read-only"
-                                     : ": no read and write access to the file (" +
-                                           std::string(std::strerror(cause)) + ")");
-      return false;
-    }
-  } else {
-    int cause = errno;
-    if (cause == ENOTDIR) {
-      error = path + ": a component of the path is not a directory";
-      return false;
-    }
-    if (cause != ENOENT) {
-      error = path + ": cannot access the file (" + std::string(std::strerror(cause)) + ")";
-      return false;
-    }
-    struct stat directoryInfo {};
-    if (::stat(directory.c_str(), &directoryInfo) != 0) {
-      int directoryCause = errno;
-      error = path + (directoryCause == ENOENT
-                          ? ": directory " + directory + " does not exist"
-                          : ": cannot access directory " + directory + " (" +
-                                std::string(std::strerror(directoryCause)) + ")");
-      return false;
-    }
-    if (!S_ISDIR(directoryInfo.st_mode)) {
-      error = path + ": " + directory + " is not a directory";
-      return false;
-    }
-  }
-  // WAL mode keeps two files beside the store (-wal, -shm) and creates them as needed.
-  if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-    int cause = errno;
-    error = path + (cause == EROFS ? ": the file system is read-only"
-                                   : ": directory " + directory + " is not writable (" +
-                                         std::string(std::strerror(cause)) + ")");
-    return false;
-  }
-  return true;
-}
-
-// Runs a statement that returns one row and takes its first column as text.
-int queryText(sqlite3* db, const char* sql, std::string& out) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  OwnedStatement statement(raw);
-  if (rc != SQLITE_OK) return rc;
-  rc = sqlite3_step(raw);
-  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_MISMATCH : rc;
-  const unsigned char* text = sqlite3_column_text(raw, 0);
-  out = text != nullptr ? reinterpret_cast<const char*>(text) : "";
-  return SQLITE_OK;
-}
-
-int queryInteger(sqlite3* db, const char* sql, std::int64_t& out) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  OwnedStatement statement(raw);
-  if (rc != SQLITE_OK) return rc;
-  rc = sqlite3_step(raw);
-  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_MISMATCH : rc;
-  out = sqlite3_column_int64(raw, 0);
-  return SQLITE_OK;
-}
-
-struct FileIdentity {
-  std::int64_t applicationId = 0;
-  std::int64_t userVersion = 0;
-  std::int64_t schemaObjects = 0;
-};
-
-// The first read of the file: this is where garbage, truncation and foreign files show.
-int readIdentity(sqlite3* db, FileIdentity& identity) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db,
-                              "SELECT (SELECT application_id FROM pragma_application_id),"
-                              " (SELECT user_version FROM pragma_user_version),"
-                              " (SELECT count(*) FROM sqlite_schema)",
-                              -1, &raw, nullptr);
-  OwnedStatement statement(raw);
-  if (rc != SQLITE_OK) return rc;
-  rc = sqlite3_step(raw);
-  if (rc != SQLITE_ROW) return rc;
-  identity.applicationId = sqlite3_column_int64(raw, 0);
-  identity.userVersion = sqlite3_column_int64(raw, 1);
-  identity.schemaObjects = sqlite3_column_int64(raw, 2);
-  return SQLITE_OK;
-}
-
-// quick_check verifies page structure and constraints without the full index cross-check
-// of integrity_check: linear in the file size, fast enough for every start.
-bool quickCheck(sqlite3* db, const std::string& path, std::string& error) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &raw, nullptr);
-  OwnedStatement statement(raw);
-  std::string findings;
-  while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-    rc = sqlite3_step(raw);
-    if (rc != SQLITE_ROW) break;
-    const unsigned char* text = sqlite3_column_text(raw, 0);
-    std::string line = text != nullptr ? reinterpret_cast<const char*>(text) : "";
-    if (line == "ok") continue;
-    if (!findings.empty()) findings += "; ";
-    findings += line;
-  }
-  if (rc != SQLITE_DONE) {
-    error = refusal(path, readProblem(db, rc));
-    return false;
-  }
-  if (!findings.empty()) {
-    error = refusal(path, "the database is damaged (quick_check: " + findings +
-                              "); restore it from a backup");
-    return false;
-  }
-  return true;
-}
-
-bool identityAcceptable(const FileIdentity& identity, const std::string& path,
-                        std::string& error) {
-  if (identity.applicationId != 0 && identity.applicationId != sqlite_schema::kApplicationId) {
-    error = refusal(path, "the database belongs to another application (application_id " +
-                              std::to_string(identity.applicationId) + ")");
-    return false;
-  }
-  if (identity.userVersion > sqlite_schema::latestVersion()) {
-    error = refusal(path, "created by a newer Midge (schema " +
-                              std::to_string(identity.userVersion) + ", this build reads up to " +
-                              std::to_string(sqlite_schema::latestVersion()) + ")");
-    return false;
-  }
-  if (identity.userVersion < 0 || (identity.userVersion == 0 && identity.schemaObjects > 0)) {
-    error = refusal(path, "an SQLite database, but not a Midge store (it has tables and no "
-                          "Midge schema version)");
-    return false;
-  }
-  return true;
-}
-
-bool configure(sqlite3* db, const SqliteOptions& options, std::string& error) {
-  std::string mode;
-  int rc = queryText(db, "PRAGMA journal_mode = WAL", mode);
-  if (rc != SQLITE_OK) {
-    error = options.path + ": cannot switch to WAL mode: " + sqliteProblem(db, rc);
-    return false;
-  }
-  if (mode != "wal") {
-    error = options.path + ": the file system does not support WAL mode (journal mode is " +
-            mode + "); put the store on a local file system";
-    return false;
-  }
-  const char* sync = options.sync == SqliteOptions::Sync::Full ? "PRAGMA synchronous = FULL"
-                                                               : "PRAGMA synchronous = NORMAL";
-  std::string problem;
-  if (!sqlite_schema::execute(db, sync, problem) ||
-      !sqlite_schema::execute(db, "PRAGMA temp_store = MEMORY", problem) ||
-      !sqlite_schema::execute(db, kJournalSizeLimit, problem)) {
-    error = options.path + ": cannot configure the connection: " + problem;
-    return false;
-  }
-  if (options.maxSizeBytes > 0) {
-    std::int64_t pageSize = 0;
-    rc = queryInteger(db, "PRAGMA page_size", pageSize);
-    if (rc != SQLITE_OK || pageSize <= 0) {
-      error = options.path + ": cannot read the page size: " + sqliteProblem(db, rc);
-      return false;
-    }
-    std::uint64_t pages = options.maxSizeBytes / static_cast<std::uint64_t>(pageSize);
-    std::string cap = "PRAGMA max_page_count = " + std::to_string(pages > 0 ? pages : 1);
-    if (!sqlite_schema::execute(db, cap.c_str(), problem)) {
-      error = options.path + ": cannot set the size cap: " + problem;
-      return false;
-    }
-  }
-  return true;
-}
-
-// Binds parameters left to right and remembers the first failure, so a write reads as one
-// chain and is checked once.
-class Binder {
- public:
-  explicit Binder(sqlite3_stmt* statement) : statement_(statement) {}
-
-  // SQLITE_STATIC is safe: every write binds, steps and resets within one call, while the
-  // caller's record is alive.
-  Binder& text(std::string_view value) {
-    // An empty view may carry a null pointer, which SQLite would store as NULL.
-    const char* data = value.data() != nullptr ? value.data() : "";
-    return check(sqlite3_bind_text64(statement_, next(), data, value.size(), SQLITE_STATIC,
-                                     SQLITE_UTF8));
-  }
-  Binder& blob(const std::vector<std::uint8_t>& value) {
-    if (value.empty()) return check(sqlite3_bind_zeroblob(statement_, next(), 0));
-    return check(
-        sqlite3_bind_blob64(statement_, next(), value.data(), value.size(), SQLITE_STATIC));
-  }
-  Binder& integer(std::int64_t value) {
-    return check(sqlite3_bind_int64(statement_, next(), value));
-  }
-  Binder& id(std::uint64_t value) { return integer(static_cast<std::int64_t>(value)); }
-  Binder& null() { return check(sqlite3_bind_null(statement_, next())); }
-  int status() const noexcept { return status_; }
-
- private:
-  int next() noexcept { return ++index_; }
-  Binder& check(int rc) {
-    if (status_ == SQLITE_OK) status_ = rc;
-    return *this;
-  }
-
-  sqlite3_stmt* statement_;
-  int index_ = 0;
-  int status_ = SQLITE_OK;
-};
-
-std::string textColumn(sqlite3_stmt* statement, int column) {
-  const unsigned char* text = sqlite3_column_text(statement, column);
-  int size = sqlite3_column_bytes(statement, column);
-  if (text == nullptr || size <= 0) return {};
-  return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
-}
-
-std::vector<std::uint8_t> blobColumn(sqlite3_stmt* statement, int column) {
-  const void* data = sqlite3_column_blob(statement, column);
-  int size = sqlite3_column_bytes(statement, column);
-  if (data == nullptr || size <= 0) return {};
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  return std::vector<std::uint8_t>(bytes, bytes + size);
-}
-
-// A column that must be an integer within [low, high]; anything else is a row no Midge
-// wrote, and loading it would hand the engine nonsense.
-template <typename T>
-bool integerColumn(sqlite3_stmt* statement, int column, std::int64_t low, std::int64_t high,
-                   T& out) {
-  if (sqlite3_column_type(statement, column) != SQLITE_INTEGER) return false;
-  std::int64_t value = sqlite3_column_int64(statement, column);
-  if (value < low || value > high) return false;
-  out = static_cast<T>(value);
-  return true;
-}
-
-bool idColumn(sqlite3_stmt* statement, int column, std::uint64_t& out) {
-  if (sqlite3_column_type(statement, column) != SQLITE_INTEGER) return false;
-  out = static_cast<std::uint64_t>(sqlite3_column_int64(statement, column));
-  return true;
-}
-
-constexpr std::int64_t kUint16Max = 0xFFFF;
-constexpr std::int64_t kUint32Max = 0xFFFFFFFF;
-constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
-
-void encodeSubscriptionIds(const std::vector<std::uint32_t>& ids,
-                           std::vector<std::uint8_t>& out) {
-  out.clear();
-  for (std::uint32_t id : ids) {
-    for (int shift = 0; shift < 32; shift += 8) {
-      out.push_back(static_cast<std::uint8_t>(id >> shift));
-    }
-  }
-}
-
-bool decodeSubscriptionIds(const std::vector<std::uint8_t>& bytes,
-                           std::vector<std::uint32_t>& out) {
-  if (bytes.size() % 4 != 0) return false;
-  out.clear();
-  for (std::size_t i = 0; i < bytes.size(); i += 4) {
-    out.push_back(static_cast<std::uint32_t>(bytes[i]) |
-                  static_cast<std::uint32_t>(bytes[i + 1]) << 8 |
-                  static_cast<std::uint32_t>(bytes[i + 2]) << 16 |
-                  static_cast<std::uint32_t>(bytes[i + 3]) << 24);
-  }
-  return true;
-}
-
-bool readSession(sqlite3_stmt* row, Snapshot& out) {
-  SessionRecord session;
-  session.clientId = textColumn(row, 0);
-  if (!integerColumn(row, 1, 3, 5, session.protocolVersion) ||
-      !integerColumn(row, 2, 0, kUint32Max, session.expirySeconds) ||
-      !integerColumn(row, 3, kInt64Min, kInt64Max, session.disconnectedAt)) {
-    return false;
-  }
-  if (sqlite3_column_type(row, 4) != SQLITE_NULL) {
-    WillRecord will;
-    will.topic = textColumn(row, 4);
-    will.payload = blobColumn(row, 5);
-    will.properties = blobColumn(row, 6);
-    if (!integerColumn(row, 7, 0, 2, will.qos) || !integerColumn(row, 8, 0, 1, will.retain) ||
-        !integerColumn(row, 9, 0, kUint32Max, will.delaySeconds)) {
-      return false;
-    }
-    session.will = std::move(will);
-  }
-  out.sessions.push_back(std::move(session));
-  return true;
-}
-
-bool readSubscription(sqlite3_stmt* row, Snapshot& out) {
-  SubscriptionRecord subscription;
-  subscription.clientId = textColumn(row, 0);
-  subscription.filter = textColumn(row, 1);
-  if (!integerColumn(row, 2, 0, 0xFF, subscription.options) ||
-      !integerColumn(row, 3, 0, kUint32Max, subscription.identifier)) {
-    return false;
-  }
-  out.subscriptions.push_back(std::move(subscription));
-  return true;
-}
-
-bool readMessage(sqlite3_stmt* row, Snapshot& out) {
-  MessageRecord message;
-  message.topic = textColumn(row, 1);
-  message.payload = blobColumn(row, 2);
-  message.properties = blobColumn(row, 3);
-  if (!idColumn(row, 0, message.id) || !integerColumn(row, 4, 0, 2, message.qos) ||
-      !integerColumn(row, 5, 0, 1, message.retain) ||
-      !integerColumn(row, 6, kInt64Min, kInt64Max, message.expiresAt)) {
-    return false;
-  }
-  out.messages.push_back(std::move(message));
-  return true;
-}
-
-bool readDelivery(sqlite3_stmt* row, Snapshot& out) {
-  DeliveryRecord delivery;
-  delivery.clientId = textColumn(row, 0);
-  std::uint8_t state = 0;
-  if (!idColumn(row, 1, delivery.sequence) || !idColumn(row, 2, delivery.messageId) ||
-      !integerColumn(row, 3, 0, kUint16Max, delivery.packetId) ||
-      !integerColumn(row, 4, 0, 2, delivery.qos) ||
-      !integerColumn(row, 5, 0, 1, delivery.retain) ||
-      !integerColumn(row, 6, 0, static_cast<std::int64_t>(DeliveryState::PubrelSent), state) ||
-      !decodeSubscriptionIds(blobColumn(row, 7), delivery.subscriptionIds)) {
-    return false;
-  }
-  delivery.state = static_cast<DeliveryState>(state);
-  out.deliveries.push_back(std::move(delivery));
-  return true;
-}
-
-bool readInboundQos2(sqlite3_stmt* row, Snapshot& out) {
-  InboundQos2Record record;
-  record.clientId = textColumn(row, 0);
-  if (!integerColumn(row, 1, 1, kUint16Max, record.packetId)) return false;
-  out.inboundQos2.push_back(std::move(record));
-  return true;
-}
-
-bool readRetained(sqlite3_stmt* row, Snapshot& out) {
-  RetainedRecord retained;
-  retained.topic = textColumn(row, 0);
-  if (!idColumn(row, 1, retained.messageId)) return false;
-  out.retained.push_back(std::move(retained));
-  return true;
-}
 
 }  // namespace
 
@@ -557,7 +142,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options,
     error = "store path is empty";
     return nullptr;
   }
-  if (!checkPath(path, error)) return nullptr;
+  if (!sqlite_detail::checkPath(path, error)) return nullptr;
 
   sqlite3* raw = nullptr;
   // NOMUTEX: one engine thread owns the store, so SQLite's per-call locking is wasted.
@@ -579,18 +164,12 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteOptions& options,
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
 
   // Everything up to the migration only reads, so a file refused here is left untouched.
-  FileIdentity identity;
-  rc = readIdentity(raw, identity);
-  if (rc != SQLITE_OK) {
-    error = refusal(path, readProblem(raw, rc));
-    return nullptr;
-  }
-  if (!identityAcceptable(identity, path, error)) return nullptr;
-  if (!quickCheck(raw, path, error)) return nullptr;
+  int userVersion = 0;
+  if (!sqlite_detail::inspectFile(raw, path, userVersion, error)) return nullptr;
 
-  if (!configure(raw, options, error)) return nullptr;
+  if (!sqlite_detail::configure(raw, options, error)) return nullptr;
   std::string problem;
-  if (!sqlite_schema::migrate(raw, static_cast<int>(identity.userVersion), problem)) {
+  if (!sqlite_schema::migrate(raw, userVersion, problem)) {
     error = path + ": " + problem;
     return nullptr;
   }
@@ -754,7 +333,7 @@ void SqliteStore::saveMessage(const MessageRecord& message) {
 void SqliteStore::saveDelivery(const DeliveryRecord& delivery) {
   sqlite3_stmt* prepared = beginWrite(Statement::SaveDelivery);
   if (prepared == nullptr) return;
-  encodeSubscriptionIds(delivery.subscriptionIds, subscriptionIdBytes_);
+  sqlite_detail::encodeSubscriptionIds(delivery.subscriptionIds, subscriptionIdBytes_);
   Binder bind(prepared);
   bind.text(delivery.clientId)
       .id(delivery.sequence)
@@ -846,12 +425,12 @@ Status SqliteStore::load(Snapshot& out) {
     bool (*read)(sqlite3_stmt*, Snapshot&);
   };
   constexpr Table kTables[] = {
-      {Statement::LoadSessions, "sessions", readSession},
-      {Statement::LoadSubscriptions, "subscriptions", readSubscription},
-      {Statement::LoadMessages, "messages", readMessage},
-      {Statement::LoadDeliveries, "deliveries", readDelivery},
-      {Statement::LoadInboundQos2, "inbound_qos2", readInboundQos2},
-      {Statement::LoadRetained, "retained", readRetained},
+      {Statement::LoadSessions, "sessions", sqlite_detail::readSession},
+      {Statement::LoadSubscriptions, "subscriptions", sqlite_detail::readSubscription},
+      {Statement::LoadMessages, "messages", sqlite_detail::readMessage},
+      {Statement::LoadDeliveries, "deliveries", sqlite_detail::readDelivery},
+      {Statement::LoadInboundQos2, "inbound_qos2", sqlite_detail::readInboundQos2},
+      {Statement::LoadRetained, "retained", sqlite_detail::readRetained},
   };
   // One read transaction, so the tables are read from the same committed state.
   bool ownTransaction = !inTransaction_;
