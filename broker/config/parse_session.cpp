@@ -284,9 +284,12 @@ void ParseSession::finishListeners() {
   if (localOnly_) {
     config_.localOnly = true;
     addLoopbackListeners();
-    warningAt(mainFile_, 0,
-              "no listener configured: listening on loopback port 1883 only (127.0.0.1 and "
-              "::1), as Mosquitto 2 does; add a 'listener' line to accept remote clients");
+    // After a fatal error the note would only distract from it.
+    if (!failed()) {
+      warningAt(mainFile_, 0,
+                "no listener configured: listening on loopback port 1883 only (127.0.0.1 "
+                "and ::1), as Mosquitto 2 does; add a 'listener' line for remote clients");
+    }
   } else if (defaultListenerConfigured()) {
     if (!config_.listeners.empty() && defaultListenerHasOptions() && !defaultPortSet_ &&
         defaultListener_.bindAddress.empty()) {
