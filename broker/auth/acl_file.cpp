@@ -12,6 +12,10 @@ constexpr std::size_t kMaxFilterBytes = 65535;
 
 using PieceKind = AclPatternPiece::Kind;
 
+constexpr std::uint8_t kDeny = 0;
+constexpr std::uint8_t kRead = 1;
+constexpr std::uint8_t kWrite = 2;
+
 // Walks a plain filter one character at a time.
 class TextCursor {
  public:
@@ -145,13 +149,13 @@ std::string_view firstWord(std::string_view text, std::string_view& rest) {
 
 bool parseAccess(std::string_view word, std::uint8_t& access) {
   if (word == "read") {
-    access = 1;
+    access = kRead;
   } else if (word == "write") {
-    access = 2;
+    access = kWrite;
   } else if (word == "readwrite") {
-    access = 3;
+    access = kRead | kWrite;
   } else if (word == "deny") {
-    access = 0;
+    access = kDeny;
   } else {
     return false;
   }
@@ -163,8 +167,8 @@ std::vector<AclPatternPiece> splitPattern(std::string_view pattern, bool& usesCl
   std::vector<AclPatternPiece> pieces;
   std::string text;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    bool substitution =
-        pattern[i] == '%' && i + 1 < pattern.size() && (pattern[i + 1] == 'c' || pattern[i + 1] == 'u');
+    bool substitution = pattern[i] == '%' && i + 1 < pattern.size() &&
+                        (pattern[i + 1] == 'c' || pattern[i + 1] == 'u');
     if (!substitution) {
       text.push_back(pattern[i]);
       continue;

@@ -58,11 +58,9 @@ class AclFile {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
-  enum AccessBits : std::uint8_t { kDeny = 0, kRead = 1, kWrite = 2 };
-
   struct TopicRule {
     std::string filter;
-    std::uint8_t access;
+    std::uint8_t access;  // bit 1 read, bit 2 write; 0 for deny
   };
   struct Section {
     std::vector<TopicRule> denies;  // checked before grants, wherever they are in the file
@@ -73,7 +71,7 @@ class AclFile {
     std::vector<AclPatternPiece> pieces;
     bool usesClientId = false;
     bool usesUsername = false;
-    std::uint8_t access = kDeny;
+    std::uint8_t access = 0;  // as TopicRule::access
   };
 
   static bool sectionDecides(const Section& section, std::string_view topic, std::uint8_t bit,

@@ -75,6 +75,8 @@ bool PasswordFile::check(std::string_view user, Bytes password) const {
   return verifyPassword(it->second, password);
 }
 
-bool PasswordFile::hasUser(std::string_view user) const { return users_.find(user) != users_.end(); }
+bool PasswordFile::hasUser(std::string_view user) const {
+  return users_.find(user) != users_.end();
+}
 
 }  // namespace midge::auth
