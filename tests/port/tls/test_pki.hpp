@@ -17,7 +17,7 @@ class TestPki {
   //   wrong-ca.crt/.key        an unrelated CA
   //   server.crt/.key          CN=localhost, O=Midge Server One, SAN localhost/127.0.0.1 (EC)
   //   server2.crt/.key         the same name, O=Midge Server Two (for reload)
-  //   server-rsa.crt/.key      CN=localhost with an RSA key
+  //   server-rsa.crt/.key      CN=localhost with an RSA key, after generateRsaServer()
   //   expired-server.crt       server.key's subject, valid only on 2020-01-01
   //   client.crt/.key          clientDistinguishedName(), CN=clientCommonName()
   //   expired-client.crt       client.key's subject, valid only on 2020-01-01
@@ -27,6 +27,7 @@ class TestPki {
   //   capath/                  directory holding a copy of ca.crt
   std::string path(const std::string& name) const;
   const std::string& directory() const { return directory_; }
+  void generateRsaServer() const;
 
   static const char* clientCommonName() { return "device-42"; }
   // Contains characters RFC 2253 must escape (',' and '+').

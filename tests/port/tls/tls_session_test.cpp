@@ -327,6 +327,7 @@ TEST_F(TlsSessionTest, ConfiguredCipherIsTheOneNegotiated) {
 }
 
 TEST_F(TlsSessionTest, RsaCertificateWorksWithRsaSuites) {
+  pki().generateRsaServer();
   TlsOptions options = serverOptions();
   options.certFile = pki().path("server-rsa.crt");
   options.keyFile = pki().path("server-rsa.key");
