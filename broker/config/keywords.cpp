@@ -397,11 +397,14 @@ struct Keyword {
   Handler handle;
 };
 
-#define MIDGE_GLOBAL_BOOL(field) [](ParseSession& s, const Line& l) { setBool(s, l, s.config().field); }
-#define MIDGE_GLOBAL_INT(field, min, max) \
-  [](ParseSession& s, const Line& l) { setInteger(s, l, s.config().field, min, max); }
-#define MIDGE_TLS_STRING(field) [](ParseSession& s, const Line& l) { setTlsString(s, l, &TlsSettings::field); }
-#define MIDGE_TLS_BOOL(field) [](ParseSession& s, const Line& l) { setTlsBool(s, l, &TlsSettings::field); }
+// Each table entry is a captureless lambda on (ParseSession& s, const Line& l).
+#define MIDGE_ON(...) [](ParseSession& s, const Line& l) { __VA_ARGS__; }
+#define MIDGE_GLOBAL_BOOL(field) MIDGE_ON(setBool(s, l, s.config().field))
+#define MIDGE_GLOBAL_INT(field, min, max) MIDGE_ON(setInteger(s, l, s.config().field, min, max))
+#define MIDGE_TLS_STRING(field) MIDGE_ON(setTlsString(s, l, &TlsSettings::field))
+#define MIDGE_TLS_BOOL(field) MIDGE_ON(setTlsBool(s, l, &TlsSettings::field))
+#define MIDGE_COUNT(field) MIDGE_ON(setCountClampingNegative(s, l, s.config().field))
+#define MIDGE_SECURITY_STRING(field) MIDGE_ON(setSecurityString(s, l, &SecuritySettings::field))
 
 const Keyword* findKeyword(std::string_view keyword) {
   static const Keyword kKeywords[] = {
@@ -410,18 +413,18 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"port", onPort},
       {"bind_address", onBindAddress},
       {"bind_interface",
-       [](ParseSession& s, const Line& l) { setOnce(s, l, s.currentListener().bindInterface, true); }},
+       MIDGE_ON(setOnce(s, l, s.currentListener().bindInterface, true))},
       {"max_connections",
-       [](ParseSession& s, const Line& l) { setConnectionLimit(s, l, s.currentListener().maxConnections); }},
-      {"max_qos", [](ParseSession& s, const Line& l) { setInteger(s, l, s.currentListener().maxQos, 0, 2); }},
-      {"maximum_qos", [](ParseSession& s, const Line& l) { setInteger(s, l, s.currentListener().maxQos, 0, 2); }},
+       MIDGE_ON(setConnectionLimit(s, l, s.currentListener().maxConnections))},
+      {"max_qos", MIDGE_ON(setInteger(s, l, s.currentListener().maxQos, 0, 2))},
+      {"maximum_qos", MIDGE_ON(setInteger(s, l, s.currentListener().maxQos, 0, 2))},
       {"max_topic_alias",
-       [](ParseSession& s, const Line& l) { setInteger(s, l, s.currentListener().maxTopicAlias, 0, 65535); }},
+       MIDGE_ON(setInteger(s, l, s.currentListener().maxTopicAlias, 0, 65535))},
       {"mount_point", onMountPoint},
       {"protocol", onProtocol},
       {"socket_domain", onSocketDomain},
       {"use_username_as_clientid",
-       [](ParseSession& s, const Line& l) { setBool(s, l, s.currentListener().useUsernameAsClientId); }},
+       MIDGE_ON(setBool(s, l, s.currentListener().useUsernameAsClientId))},
       // TLS (per listener)
       {"certfile", MIDGE_TLS_STRING(certFile)},
       {"keyfile", MIDGE_TLS_STRING(keyFile)},
@@ -437,9 +440,9 @@ const Keyword* findKeyword(std::string_view keyword) {
       // security (global, or per listener with per_listener_settings)
       {"per_listener_settings", onPerListenerSettings},
       {"allow_anonymous", onAllowAnonymous},
-      {"password_file", [](ParseSession& s, const Line& l) { setSecurityString(s, l, &SecuritySettings::passwordFile); }},
-      {"acl_file", [](ParseSession& s, const Line& l) { setSecurityString(s, l, &SecuritySettings::aclFile); }},
-      {"auto_id_prefix", [](ParseSession& s, const Line& l) { setSecurityString(s, l, &SecuritySettings::autoIdPrefix); }},
+      {"password_file", MIDGE_SECURITY_STRING(passwordFile)},
+      {"acl_file", MIDGE_SECURITY_STRING(aclFile)},
+      {"auto_id_prefix", MIDGE_SECURITY_STRING(autoIdPrefix)},
       {"allow_zero_length_clientid",
        [](ParseSession& s, const Line& l) {
          s.noteSecurityKeyword();
@@ -452,18 +455,18 @@ const Keyword* findKeyword(std::string_view keyword) {
        }},
       // limits and protocol behaviour
       {"max_inflight_messages", onMaxInflightMessages},
-      {"max_inflight_bytes", [](ParseSession& s, const Line& l) { setCountClampingNegative(s, l, s.config().maxInflightBytes); }},
-      {"max_queued_messages", [](ParseSession& s, const Line& l) { setCountClampingNegative(s, l, s.config().maxQueuedMessages); }},
-      {"max_queued_bytes", [](ParseSession& s, const Line& l) { setCountClampingNegative(s, l, s.config().maxQueuedBytes); }},
+      {"max_inflight_bytes", MIDGE_COUNT(maxInflightBytes)},
+      {"max_queued_messages", MIDGE_COUNT(maxQueuedMessages)},
+      {"max_queued_bytes", MIDGE_COUNT(maxQueuedBytes)},
       {"message_size_limit", MIDGE_GLOBAL_INT(messageSizeLimit, 0, kMaxPayload)},
-      {"max_packet_size", [](ParseSession& s, const Line& l) { setPacketLimit(s, l, s.config().maxPacketSize); }},
+      {"max_packet_size", MIDGE_ON(setPacketLimit(s, l, s.config().maxPacketSize))},
       {"max_unauthenticated_packet_size",
-       [](ParseSession& s, const Line& l) { setPacketLimit(s, l, s.config().maxUnauthenticatedPacketSize); }},
+       MIDGE_ON(setPacketLimit(s, l, s.config().maxUnauthenticatedPacketSize))},
       {"max_keepalive", MIDGE_GLOBAL_INT(maxKeepalive, 0, 65535)},
       {"max_topic_length", MIDGE_GLOBAL_INT(maxTopicLength, 1, 65535)},
       {"max_topic_levels", MIDGE_GLOBAL_INT(maxTopicLevels, 0, 65535)},
       {"global_max_connections",
-       [](ParseSession& s, const Line& l) { setConnectionLimit(s, l, s.config().globalMaxConnections); }},
+       MIDGE_ON(setConnectionLimit(s, l, s.config().globalMaxConnections))},
       {"connect_timeout", MIDGE_GLOBAL_INT(connectTimeoutSeconds, 1, 65535)},
       {"max_connect_rate", MIDGE_GLOBAL_INT(maxConnectRatePerSecond, 0, kUint32Max)},
       {"memory_limit", onMemoryLimit},
@@ -477,7 +480,7 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"retained_persistence", MIDGE_GLOBAL_BOOL(persistence)},
       {"persistence_file", onPersistenceFile},
       {"persistence_location",
-       [](ParseSession& s, const Line& l) { setOnce(s, l, s.config().persistenceLocation, false); }},
+       MIDGE_ON(setOnce(s, l, s.config().persistenceLocation, false))},
       {"persistence_sync", onPersistenceSync},
       {"autosave_interval", onAutosaveInterval},
       // process, logging, files
@@ -485,11 +488,11 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"connection_messages", MIDGE_GLOBAL_BOOL(connectionMessages)},
       {"log_dest", onLogDest},
       {"log_type", onLogType},
-      {"log_facility", [](ParseSession& s, const Line& l) { setInteger(s, l, s.log().syslogFacility, 0, 7); }},
-      {"log_timestamp", [](ParseSession& s, const Line& l) { setBool(s, l, s.log().timestamp); }},
+      {"log_facility", MIDGE_ON(setInteger(s, l, s.log().syslogFacility, 0, 7))},
+      {"log_timestamp", MIDGE_ON(setBool(s, l, s.log().timestamp))},
       {"log_timestamp_format",
-       [](ParseSession& s, const Line& l) { setOnce(s, l, s.log().timestampFormat, false); }},
-      {"pid_file", [](ParseSession& s, const Line& l) { setOnce(s, l, s.config().pidFile, false); }},
+       MIDGE_ON(setOnce(s, l, s.log().timestampFormat, false))},
+      {"pid_file", MIDGE_ON(setOnce(s, l, s.config().pidFile, false))},
       {"user",
        [](ParseSession& s, const Line& l) {
          if (auto value = takeString(s, l)) s.config().user = std::move(*value);
@@ -502,10 +505,13 @@ const Keyword* findKeyword(std::string_view keyword) {
   return nullptr;
 }
 
+#undef MIDGE_ON
 #undef MIDGE_GLOBAL_BOOL
 #undef MIDGE_GLOBAL_INT
 #undef MIDGE_TLS_STRING
 #undef MIDGE_TLS_BOOL
+#undef MIDGE_COUNT
+#undef MIDGE_SECURITY_STRING
 
 struct Refusal {
   std::string_view name;
@@ -515,7 +521,8 @@ struct Refusal {
 // Known Mosquitto keywords whose absence changes nothing a client could exploit.
 const Refusal* findIgnored(std::string_view keyword) {
   static const Refusal kIgnored[] = {
-      {"allow_duplicate_messages", "deprecated in Mosquitto; Midge never sends duplicates"},
+      {"allow_duplicate_messages",
+       "deprecated in Mosquitto; overlapping subscriptions follow the MQTT rules"},
       {"autosave_on_changes", "Midge commits to the store every event-loop turn"},
       {"ciphers_tls1.3", "the TLS library Midge uses offers no TLS 1.3 cipher choice"},
       {"dhparamfile", "Midge's TLS uses ECDHE for forward secrecy"},
