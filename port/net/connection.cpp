@@ -271,6 +271,7 @@ void EventLoop::finishClose(Connection& c) {
 
 void EventLoop::destroy(Connection& c, bool notifyEngine) {
   const ConnectionId id = c.id;
+  c.state = ConnectionState::Lingering;  // sends from inside onClose are ignored
   if (notifyEngine && c.engineKnows) {
     c.engineKnows = false;
     handler_->onClose(id);
