@@ -441,6 +441,22 @@ TEST(EventLoop, RunWithoutAnEngineFails) {
   EXPECT_TRUE(anyLogContains(logs, "without an engine"));
 }
 
+TEST(EventLoop, OutputIgnoresUnknownIds) {
+  FakeEngine engine;
+  auto loop = makeLoop(fastOptions(), engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  // An engine may still hold the id of a connection whose onClose is on its way.
+  engine.tickHook = [&] {
+    loop->send(424242, asBytes("lost"));
+    loop->close(424242);
+    EXPECT_FALSE(loop->congested(424242));
+  };
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return engine.count(Kind::Tick) >= 2; }));
+  EXPECT_EQ(loop->counters().bytesSent, 0u);
+  EXPECT_EQ(engine.count(Kind::Close), 0u);
+}
+
 TEST(EventLoop, StopBeforeRunReturnsAtOnce) {
   FakeEngine engine;
   auto loop = makeLoop({}, engine);

@@ -287,6 +287,28 @@ TEST_F(TlsSessionTest, ClientCloseNotifyIsAnsweredInKind) {
   EXPECT_EQ(status, MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY);
 }
 
+TEST_F(TlsSessionTest, DataBeforeCloseNotifyInTheSameReadIsDelivered) {
+  auto context = makeContext(serverOptions());
+  auto session = context->createSession();
+  MemoryTlsClient client(clientOptions());
+  ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
+  const std::uint8_t disconnect[] = {0xe0, 0x00};
+  ASSERT_EQ(client.write(std::string(disconnect, disconnect + 2)), 0);
+  ASSERT_EQ(client.closeNotify(), 0);
+  const std::vector<std::uint8_t> segment = client.takeOutput();
+
+  std::vector<std::uint8_t> plain;
+  std::vector<std::uint8_t> wire;
+  EXPECT_TRUE(session->onReceive(Bytes(segment), plain, wire));
+  EXPECT_EQ(plain, std::vector<std::uint8_t>(disconnect, disconnect + 2));
+  EXPECT_TRUE(session->peerClosed());
+  EXPECT_FALSE(wire.empty()) << "our close_notify answers the client's";
+
+  std::vector<std::uint8_t> more;
+  EXPECT_FALSE(session->onReceive(Bytes(), plain, more));
+  EXPECT_NE(session->error().find("close_notify"), std::string::npos);
+}
+
 TEST_F(TlsSessionTest, ServerCloseNotifyIsSentOnce) {
   auto context = makeContext(serverOptions());
   auto session = context->createSession();
