@@ -101,6 +101,7 @@ bool TlsSession::continueHandshake() {
 
 bool TlsSession::readApplicationData(std::vector<std::uint8_t>& plainOut) {
   unsigned char chunk[kReadChunkBytes];
+  const std::size_t plainBefore = plainOut.size();
   for (;;) {
     const int ret = mbedtls_ssl_read(&ssl_, chunk, sizeof chunk);
     if (ret > 0) {
@@ -112,7 +113,12 @@ bool TlsSession::readApplicationData(std::vector<std::uint8_t>& plainOut) {
     if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == 0) {
       peerClosed_ = ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY;
       sendCloseNotify();
-      return fail("peer closed the TLS session (close_notify)");
+      fail(peerClosed_ ? "peer closed the TLS session (close_notify)"
+                       : "peer closed the TLS session");
+      // A client often sends DISCONNECT and close_notify in one segment: what was
+      // decrypted before the alert must still reach the engine, so this call succeeds
+      // and the next one reports the close.
+      return plainOut.size() > plainBefore;
     }
     return fail(tls::describeRecordFailure(ret, ssl_));
   }

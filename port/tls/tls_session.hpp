@@ -45,8 +45,9 @@ class TlsSession final : public StreamFilter {
   // Appends a close_notify alert to wireOut so the client can tell an orderly shutdown
   // from a truncation attack. Call before closing the socket; later calls do nothing.
   void closeNotify(std::vector<std::uint8_t>& wireOut);
-  // True when the client ended the session with close_notify (onReceive then returned
-  // false and already queued our close_notify in reply).
+  // True when the client ended the session with close_notify. onReceive() has then
+  // queued our close_notify in reply and returned false, or true if the same call also
+  // decrypted application data (delivered in plainOut); the next call returns false.
   bool peerClosed() const { return peerClosed_; }
   // The negotiated suite, e.g. "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", for the log.
   std::string cipherSuite() const;
