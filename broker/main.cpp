@@ -189,10 +189,6 @@ int main(int argc, char** argv) {
       return 1;
     }
     ++opened;
-    logger.write(midge::LogLevel::Notice,
-                 std::string("opened ") + (spec.tls != nullptr ? "TLS " : "") +
-                     "listener on " + (listener.bindAddress.empty() ? "*" : listener.bindAddress) +
-                     " port " + std::to_string(loop->boundPort(spec.index)));
   }
   if (opened == 0) {
     logger.write(midge::LogLevel::Error, "no listener could be opened");
