@@ -19,25 +19,29 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-bool checkVersion(const std::string& tlsVersion, std::string& error) {
+bool parseVersion(const std::string& tlsVersion, int& minMinorVersion, std::string& error) {
   const std::string version = lowercase(tlsVersion);
-  if (version.empty() || version == "tlsv1.2") return true;
+  if (version.empty() || version == "tlsv1.2") {
+    minMinorVersion = MBEDTLS_SSL_MINOR_VERSION_3;
+    return true;
+  }
+  if (version == "tlsv1.1") {
+    minMinorVersion = MBEDTLS_SSL_MINOR_VERSION_2;
+    return true;
+  }
   if (version == "tlsv1.3") {
     error =
         "tls_version tlsv1.3 is not available: this build uses mbedTLS 2.28, which "
         "supports TLS 1.2 only";
-  } else if (version == "tlsv1" || version == "tlsv1.0" || version == "tlsv1.1") {
-    error = "tls_version " + tlsVersion +
-            " is refused: TLS 1.0 and 1.1 are insecure, use "
-            "tlsv1.2";
+  } else if (version == "tlsv1" || version == "tlsv1.0") {
+    error = "tls_version " + tlsVersion + " is refused: TLS 1.0 is insecure, use tlsv1.2";
   } else {
-    error = "unknown tls_version " + tlsVersion + " (expected tlsv1.2)";
+    error = "unknown tls_version " + tlsVersion + " (expected tlsv1.2 or tlsv1.1)";
   }
   return false;
 }
 
 bool checkOptions(const TlsOptions& options, std::string& error) {
-  if (!checkVersion(options.tlsVersion, error)) return false;
   if (options.certFile.empty()) {
     error = "certfile is required for a TLS listener";
     return false;
@@ -48,6 +52,10 @@ bool checkOptions(const TlsOptions& options, std::string& error) {
   }
   if (options.requireCertificate && options.caFile.empty() && options.caPath.empty()) {
     error = "require_certificate needs cafile or capath to verify client certificates";
+    return false;
+  }
+  if (!options.crlFile.empty() && options.caFile.empty() && options.caPath.empty()) {
+    error = "crlfile needs cafile or capath: revocation applies to verified client certificates";
     return false;
   }
   if (options.useIdentityAsUsername && options.useSubjectAsUsername) {
@@ -139,11 +147,13 @@ TlsConfig::TlsConfig() {
   mbedtls_x509_crt_init(&ownCertificate_);
   mbedtls_pk_init(&ownKey_);
   mbedtls_x509_crt_init(&caChain_);
+  mbedtls_x509_crl_init(&revocations_);
   mbedtls_ssl_config_init(&sslConfig_);
 }
 
 TlsConfig::~TlsConfig() {
   mbedtls_ssl_config_free(&sslConfig_);
+  mbedtls_x509_crl_free(&revocations_);
   mbedtls_x509_crt_free(&caChain_);
   mbedtls_pk_free(&ownKey_);
   mbedtls_x509_crt_free(&ownCertificate_);
@@ -154,6 +164,7 @@ std::shared_ptr<const TlsConfig> TlsConfig::load(const TlsOptions& options,
                                                  std::string& error) {
   if (!checkOptions(options, error)) return nullptr;
   std::shared_ptr<TlsConfig> config(new TlsConfig());
+  if (!parseVersion(options.tlsVersion, config->minMinorVersion_, error)) return nullptr;
   config->random_ = std::move(random);
   config->useSubjectAsIdentity_ = options.useSubjectAsUsername;
   if (!parseCipherList(options.ciphers, config->cipherSuites_, error)) return nullptr;
@@ -213,6 +224,16 @@ bool TlsConfig::loadFiles(const TlsOptions& options, std::string& error) {
     }
   }
   haveCaChain_ = chainHasCertificate(caChain_);
+
+  if (!options.crlFile.empty()) {
+    if (!checkReadable("crlfile", options.crlFile, error)) return false;
+    ret = mbedtls_x509_crl_parse_file(&revocations_, options.crlFile.c_str());
+    if (ret != 0) {
+      error = "cannot read crlfile " + options.crlFile + ": " + mbedtlsErrorText(ret);
+      return false;
+    }
+    haveRevocations_ = true;
+  }
   return true;
 }
 
@@ -223,14 +244,15 @@ bool TlsConfig::configure(const TlsOptions& options, std::string& error) {
     error = "cannot set up TLS defaults: " + mbedtlsErrorText(ret);
     return false;
   }
-  mbedtls_ssl_conf_min_version(&sslConfig_, MBEDTLS_SSL_MAJOR_VERSION_3,
-                               MBEDTLS_SSL_MINOR_VERSION_3);
+  mbedtls_ssl_conf_min_version(&sslConfig_, MBEDTLS_SSL_MAJOR_VERSION_3, minMinorVersion_);
   mbedtls_ssl_conf_rng(&sslConfig_, mbedtls_ctr_drbg_random, random_->generator());
   // Like Mosquitto: without require_certificate no client certificate is asked for, so
   // an identity is only ever taken from a certificate that was verified.
   mbedtls_ssl_conf_authmode(&sslConfig_, options.requireCertificate ? MBEDTLS_SSL_VERIFY_REQUIRED
                                                                     : MBEDTLS_SSL_VERIFY_NONE);
-  if (haveCaChain_) mbedtls_ssl_conf_ca_chain(&sslConfig_, &caChain_, nullptr);
+  if (haveCaChain_) {
+    mbedtls_ssl_conf_ca_chain(&sslConfig_, &caChain_, haveRevocations_ ? &revocations_ : nullptr);
+  }
   ret = mbedtls_ssl_conf_own_cert(&sslConfig_, &ownCertificate_, &ownKey_);
   if (ret != 0) {
     error = "cannot use certfile " + options.certFile + ": " + mbedtlsErrorText(ret);

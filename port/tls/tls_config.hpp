@@ -8,6 +8,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <memory>
@@ -58,6 +59,9 @@ class TlsConfig {
   mbedtls_pk_context ownKey_;
   mbedtls_x509_crt caChain_;
   bool haveCaChain_ = false;
+  mbedtls_x509_crl revocations_;
+  bool haveRevocations_ = false;
+  int minMinorVersion_ = MBEDTLS_SSL_MINOR_VERSION_3;
   std::vector<int> cipherSuites_;  // 0-terminated; mbedTLS keeps a pointer to it
   mbedtls_ssl_config sslConfig_;
   std::shared_ptr<TlsRandom> random_;

@@ -143,7 +143,8 @@ std::string describeHandshakeFailure(int code, const mbedtls_ssl_context& ssl) {
     case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN:
       return "handshake failed: no cipher suite in common with the client (see ciphers)";
     case MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION:
-      return "handshake failed: the client does not offer TLS 1.2";
+      return "handshake failed: the client offers no TLS version at or above tls_version "
+             "(default tlsv1.2)";
     case MBEDTLS_ERR_SSL_BAD_HS_CLIENT_HELLO:
       return "handshake failed: malformed or oversized ClientHello";
     case MBEDTLS_ERR_SSL_CONN_EOF:

@@ -1,5 +1,5 @@
 // Settings of one TLS listener, named after the Mosquitto keywords they come from
-// (certfile, keyfile, cafile, capath, ciphers, tls_version, require_certificate,
+// (certfile, keyfile, cafile, capath, crlfile, ciphers, tls_version, require_certificate,
 // use_identity_as_username, use_subject_as_username). See docs/tls.md.
 #pragma once
 
@@ -13,11 +13,13 @@ struct TlsOptions {
   std::string keyFile;   // unencrypted PEM or DER private key matching certFile
   std::string caFile;    // CAs that sign client certificates
   std::string caPath;    // directory of CA certificates (every file is read)
+  std::string crlFile;   // revoked client certificates (PEM or DER CRLs); needs a CA
   // Colon-separated OpenSSL or IANA TLS 1.2 suite names in preference order; empty keeps
   // mbedTLS's defaults.
   std::string ciphers;
-  // Minimum protocol version. Only "tlsv1.2" (the default, also for "") is accepted:
-  // mbedTLS 2.28 has no TLS 1.3, and 1.0/1.1 are refused as insecure.
+  // Minimum protocol version: "tlsv1.2" (the default, also for "") or "tlsv1.1", which a
+  // Mosquitto configuration may carry to admit legacy clients. "tlsv1.3" is an error:
+  // mbedTLS 2.28 has no TLS 1.3. TLS 1.0 is refused as insecure.
   std::string tlsVersion;
   bool requireCertificate = false;     // clients must present a certificate signed by a CA
   bool useIdentityAsUsername = false;  // needs requireCertificate

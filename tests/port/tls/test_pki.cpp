@@ -186,6 +186,13 @@ void TestPki::generate() {
   makeRequest("client", clientSubjectForOpenSsl(), ec);
   sign("client", "client", "ca", "client_ext");
   signExpired("client", "expired-client", "client_ext");
+  makeRequest("revoked-client", "/CN=revoked-device", ec);
+  sign("revoked-client", "revoked-client", "ca", "client_ext");
+  runCommand(cd + openssl +
+             " ca -config openssl.cnf -cert ca.crt -keyfile ca.key -revoke revoked-client.crt");
+  runCommand(
+      cd + openssl +
+      " ca -config openssl.cnf -cert ca.crt -keyfile ca.key -gencrl -crldays 30 -out crl.pem");
   makeRequest("wrong-ca-client", "/CN=intruder", ec);
   sign("wrong-ca-client", "wrong-ca-client", "wrong-ca", "client_ext");
 

@@ -22,6 +22,8 @@ class TestPki {
   //   client.crt/.key          clientDistinguishedName(), CN=clientCommonName()
   //   expired-client.crt       client.key's subject, valid only on 2020-01-01
   //   wrong-ca-client.crt/.key a client certificate signed by wrong-ca
+  //   revoked-client.crt/.key  signed by ca, listed as revoked in crl.pem
+  //   crl.pem                  ca's revocation list
   //   encrypted.key            a key protected by a pass phrase
   //   garbage.pem              not a certificate or key
   //   capath/                  directory holding a copy of ca.crt

@@ -112,6 +112,19 @@ TEST_F(TlsOptionsTest, CaProblemsAreNamed) {
   EXPECT_EQ(createError(options), "");
 }
 
+TEST_F(TlsOptionsTest, CrlProblemsAreNamed) {
+  TlsOptions options = validOptions();
+  options.crlFile = pki().path("crl.pem");
+  EXPECT_TRUE(contains(createError(options), "crlfile needs cafile or capath"));
+  options.caFile = pki().path("ca.crt");
+  EXPECT_EQ(createError(options), "");
+  options.crlFile = pki().path("missing-crl.pem");
+  EXPECT_TRUE(contains(createError(options),
+                       "cannot read crlfile " + options.crlFile + ": No such file or directory"));
+  options.crlFile = pki().path("garbage.pem");
+  EXPECT_TRUE(contains(createError(options), "cannot read crlfile " + options.crlFile + ": "));
+}
+
 TEST_F(TlsOptionsTest, ClientCertificateOptionsMustBeConsistent) {
   TlsOptions options = validOptions();
   options.requireCertificate = true;
@@ -130,15 +143,15 @@ TEST_F(TlsOptionsTest, ClientCertificateOptionsMustBeConsistent) {
   EXPECT_TRUE(contains(createError(options), "cannot both be set"));
 }
 
-TEST_F(TlsOptionsTest, OnlyTls12IsAccepted) {
+TEST_F(TlsOptionsTest, TlsVersionAcceptsTls12AndTls11Only) {
   TlsOptions options = validOptions();
-  for (const char* accepted : {"", "tlsv1.2", "TLSv1.2"}) {
+  for (const char* accepted : {"", "tlsv1.2", "TLSv1.2", "tlsv1.1"}) {
     options.tlsVersion = accepted;
     EXPECT_EQ(createError(options), "") << accepted;
   }
   options.tlsVersion = "tlsv1.3";
   EXPECT_TRUE(contains(createError(options), "mbedTLS 2.28"));
-  options.tlsVersion = "tlsv1.1";
+  options.tlsVersion = "tlsv1";
   EXPECT_TRUE(contains(createError(options), "insecure"));
   options.tlsVersion = "sslv3";
   EXPECT_TRUE(contains(createError(options), "unknown tls_version sslv3"));

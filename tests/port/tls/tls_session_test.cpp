@@ -195,6 +195,21 @@ TEST_F(TlsSessionTest, ExpiredClientCertificateIsRefused) {
       << session->error();
 }
 
+TEST_F(TlsSessionTest, RevokedClientCertificateIsRefused) {
+  TlsOptions options = requireClientCertificate();
+  options.crlFile = pki().path("crl.pem");
+  auto context = makeContext(options);
+  auto revoked = context->createSession();
+  MemoryTlsClient revokedClient(clientWithCertificate("revoked-client.crt", "revoked-client.key"));
+  EXPECT_FALSE(runHandshake(revokedClient, *revoked).serverOk);
+  EXPECT_NE(revoked->error().find("certificate verify failed: revoked"), std::string::npos)
+      << revoked->error();
+
+  auto good = context->createSession();
+  MemoryTlsClient goodClient(clientWithCertificate("client.crt", "client.key"));
+  EXPECT_TRUE(runHandshake(goodClient, *good).serverOk) << good->error();
+}
+
 TEST_F(TlsSessionTest, ClientThatDoesNotTrustOurCaIsReportedFromItsAlert) {
   auto context = makeContext(serverOptions());
   auto session = context->createSession();
@@ -376,7 +391,7 @@ TEST_F(TlsSessionTest, NoCommonCipherIsNamed) {
       << session->error();
 }
 
-TEST_F(TlsSessionTest, ClientLimitedToTls11IsRefused) {
+TEST_F(TlsSessionTest, ClientLimitedToTls11IsRefusedByDefault) {
   auto context = makeContext(serverOptions());
   auto session = context->createSession();
   MemoryClientOptions clientSide = clientOptions();
@@ -384,7 +399,21 @@ TEST_F(TlsSessionTest, ClientLimitedToTls11IsRefused) {
   MemoryTlsClient client(clientSide);
   const auto outcome = runHandshake(client, *session);
   EXPECT_FALSE(outcome.serverOk);
-  EXPECT_NE(session->error().find("does not offer TLS 1.2"), std::string::npos) << session->error();
+  EXPECT_NE(session->error().find("no TLS version at or above tls_version"), std::string::npos)
+      << session->error();
+}
+
+TEST_F(TlsSessionTest, Tls11ClientIsAdmittedWhenTlsVersionAllowsIt) {
+  TlsOptions options = serverOptions();
+  options.tlsVersion = "tlsv1.1";
+  auto context = makeContext(options);
+  auto session = context->createSession();
+  MemoryClientOptions clientSide = clientOptions();
+  clientSide.maxMinorVersion = MBEDTLS_SSL_MINOR_VERSION_2;
+  MemoryTlsClient client(clientSide);
+  const auto outcome = runHandshake(client, *session);
+  EXPECT_EQ(outcome.clientResult, 0);
+  EXPECT_TRUE(outcome.serverOk) << session->error();
 }
 
 }  // namespace
