@@ -98,6 +98,8 @@ const char* usageText() noexcept {
          "  --topic-mode per-publisher|shared\n"
          "  --wildcard                 subscribers use a wildcard filter\n"
          "  --qos 0|1|2 --inflight W   QoS and unacknowledged PUBLISH per publisher\n"
+         "  --qos0-window N            QoS 0: at most N messages per publisher not yet\n"
+         "                             received by its subscribers (0 = unbounded)\n"
          "  --payload BYTES            at least 20 (sequence, publisher, timestamp)\n"
          "  --rate MSGS_PER_S          per publisher; 0 = as fast as possible\n"
          "  --duration S --warmup S    measured time, and time before it\n"
@@ -146,6 +148,8 @@ bool parseBenchOptions(int argc, const char* const* argv, BenchOptions& out,
       ok = setUnsigned("--qos", args.value(), 0, 2, out.qos, error);
     } else if (option == "--inflight") {
       ok = setUnsigned("--inflight", args.value(), 1, 65535, out.inflight, error);
+    } else if (option == "--qos0-window") {
+      ok = setUnsigned("--qos0-window", args.value(), 0, 10000000, out.qos0Window, error);
     } else if (option == "--payload") {
       ok = setUnsigned("--payload", args.value(), kStampSize, 16 * 1024 * 1024, out.payload,
                        error);

@@ -24,6 +24,11 @@ struct BenchOptions {
   bool wildcard = false;
   std::uint8_t qos = 0;
   std::uint32_t inflight = 16;   // unacknowledged QoS 1/2 PUBLISH per publisher
+  // QoS 0 has no acknowledgement, so without a bound an unthrottled publisher fills the
+  // kernel's socket buffers and what is measured is queueing, not forwarding. With N > 0
+  // a publisher keeps at most N messages sent but not yet received by every matching
+  // subscriber. 0 = unbounded.
+  std::uint32_t qos0Window = 0;
   std::uint32_t payload = 64;    // bytes; at least the 20-byte stamp
   double rate = 0;               // per publisher, messages per second; 0 = unlimited
   double duration = 10;          // seconds measured

@@ -31,7 +31,7 @@ TEST(BenchOptions, EveryOptionIsApplied) {
   std::string error;
   ASSERT_TRUE(parse({"--host", "localhost", "--port", "18830", "--publishers", "100",
                      "--subscribers", "1", "--topic-mode", "shared", "--wildcard", "--qos", "2",
-                     "--inflight", "32", "--payload", "256", "--rate", "1000.5", "--duration",
+                     "--inflight", "32", "--qos0-window", "500", "--payload", "256", "--rate", "1000.5", "--duration",
                      "3", "--warmup", "0", "--drain", "4", "--durable", "--version", "5",
                      "--connect-concurrency", "7", "--keepalive", "30", "--broker-pid", "123",
                      "--topic-prefix", "t/x", "--client-id-prefix", "cid"},
@@ -45,6 +45,7 @@ TEST(BenchOptions, EveryOptionIsApplied) {
   EXPECT_TRUE(options.wildcard);
   EXPECT_EQ(options.qos, 2);
   EXPECT_EQ(options.inflight, 32u);
+  EXPECT_EQ(options.qos0Window, 500u);
   EXPECT_EQ(options.payload, 256u);
   EXPECT_DOUBLE_EQ(options.rate, 1000.5);
   EXPECT_DOUBLE_EQ(options.duration, 3);
@@ -102,6 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"--duration", "abc"}, "--duration"},
                       BadCase{{"--duration", "0"}, "--duration"},
                       BadCase{{"--inflight", "0"}, "--inflight"},
+                      BadCase{{"--qos0-window", "x"}, "--qos0-window"},
                       BadCase{{"--version", "3"}, "--version"},
                       BadCase{{"--mode", "flood"}, "pubsub or connections"},
                       BadCase{{"--topic-mode", "both"}, "per-publisher or shared"},

@@ -13,6 +13,10 @@ constexpr std::uint64_t kSecondNs = 1'000'000'000;
 constexpr int kBurstPerTurn = 64;
 // The end of a run waits for late messages, but not for ones that will never come.
 constexpr std::uint64_t kQuietEndNs = 2 * kSecondNs;
+// A QoS 0 message the broker dropped never arrives: after this long without a delivery,
+// a publisher blocked on --qos0-window writes its outstanding messages off (they show
+// as lost) and carries on.
+constexpr std::uint64_t kQos0StallNs = kSecondNs;
 
 std::uint64_t secondsToNs(double seconds) {
   return static_cast<std::uint64_t>(std::llround(seconds * 1e9));
@@ -40,6 +44,13 @@ std::uint64_t PubSubBench::expectedMessages() const noexcept {
     }
   }
   return expected;
+}
+
+bool PubSubBench::qos0WindowOpen(const Publisher& publisher) const noexcept {
+  if (options_.qos > 0 || options_.qos0Window == 0 || publisher.matching == 0) return true;
+  const std::uint64_t owed = publisher.sent * publisher.matching;
+  const std::uint64_t outstanding = owed - publisher.delivered - publisher.writtenOff;
+  return outstanding < std::uint64_t{options_.qos0Window} * publisher.matching;
 }
 
 bool PubSubBench::everythingDelivered() const noexcept {
@@ -92,6 +103,9 @@ void PubSubBench::onMessage(Client& client, const codec::Publish& publish) {
     case SequenceTracker::Arrival::New: break;
   }
   ++received_;
+  Publisher& publisher = publishers_[stamp.publisher];
+  ++publisher.delivered;
+  publisher.lastProgressNs = now;
   if (inWindow_) {
     ++windowReceived_;
     latency_.record(now > stamp.sentNs ? (now - stamp.sentNs) / 1000 : 0);
@@ -126,6 +140,11 @@ bool PubSubBench::setUp(std::string& error) {
           prefix + (options_.wildcard ? "/+" : "/" + std::to_string(s % options_.publishers));
     }
     subscriber.streams.resize(options_.publishers);
+  }
+  for (std::uint32_t s = 0; s < options_.subscribers; ++s) {
+    for (std::uint32_t p = 0; p < options_.publishers; ++p) {
+      if (subscriberMatches(s, p)) ++publishers_[p].matching;
+    }
   }
   for (std::uint32_t p = 0; p < options_.publishers; ++p) {
     Publisher& publisher = publishers_[p];
@@ -164,6 +183,7 @@ void PubSubBench::publishOne(Publisher& publisher, std::uint64_t now) {
   publisher.client->publish(publisher.topic, options_.qos,
                             Bytes(publisher.payload.data(), publisher.payload.size()));
   ++publisher.sent;
+  publisher.lastProgressNs = now;
   if (inWindow_) ++windowSent_;
 }
 
@@ -175,17 +195,30 @@ bool PubSubBench::publishTick(std::uint64_t now, std::uint64_t& nextDueNs) {
   for (Publisher& publisher : publishers_) {
     Client& client = *publisher.client;
     if (unthrottled) {
-      for (int i = 0; i < kBurstPerTurn && client.canPublish(); ++i) {
+      for (int i = 0; i < kBurstPerTurn && client.canPublish() && qos0WindowOpen(publisher);
+           ++i) {
         publishOne(publisher, monotonicNs());
       }
     } else {
-      while (publisher.nextDueNs <= now && client.canPublish()) {
+      while (publisher.nextDueNs <= now && client.canPublish() && qos0WindowOpen(publisher)) {
         publishOne(publisher, monotonicNs());
         publisher.nextDueNs += interval;
       }
     }
     client.flush();
     if (!client.canPublish()) continue;  // woken by an ack or by the socket draining
+    if (!qos0WindowOpen(publisher)) {    // woken by a delivery, or written off
+      const std::uint64_t stallAt = publisher.lastProgressNs + kQos0StallNs;
+      if (now < stallAt) {
+        if (stallAt < nextDueNs) nextDueNs = stallAt;
+        continue;
+      }
+      publisher.writtenOff = publisher.sent * publisher.matching - publisher.delivered;
+      publisher.lastProgressNs = now;
+      ++stalls_;
+      hungry = true;
+      continue;
+    }
     if (unthrottled) {
       hungry = true;
     } else if (publisher.nextDueNs < nextDueNs) {
@@ -294,6 +327,8 @@ std::string PubSubBench::report(const std::string& error) const {
   json.add("out_of_order", outOfOrder_);
   json.add("unexpected", unexpected_);
   json.add("rejected", rejected_);
+  json.add("qos0_window", std::uint64_t{options_.qos0Window});
+  json.add("stalls", stalls_);
   json.add("msgs_per_s", window > 0 ? static_cast<double>(windowReceived_) / window : 0.0);
   json.add("published_per_s", window > 0 ? static_cast<double>(windowSent_) / window : 0.0);
   json.add("latency_samples", latency_.count());

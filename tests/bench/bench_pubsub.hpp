@@ -33,6 +33,11 @@ class PubSubBench final : public ClientEvents {
     std::vector<std::uint8_t> payload;
     std::uint64_t sent = 0;
     std::uint64_t nextDueNs = 0;
+    // For --qos0-window: deliveries owed (sent x matching subscribers) and made.
+    std::uint32_t matching = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t writtenOff = 0;  // deliveries given up on after a stall
+    std::uint64_t lastProgressNs = 0;
   };
   struct Subscriber {
     Client* client = nullptr;
@@ -46,6 +51,7 @@ class PubSubBench final : public ClientEvents {
   // Publishes what is due; returns true when some publisher could send more right away.
   bool publishTick(std::uint64_t now, std::uint64_t& nextDueNs);
   void publishOne(Publisher& publisher, std::uint64_t now);
+  bool qos0WindowOpen(const Publisher& publisher) const noexcept;
   bool subscriberMatches(std::uint32_t subscriber, std::uint32_t publisher) const noexcept;
   bool isPublisher(const Client& client) const noexcept;
   std::uint64_t expectedMessages() const noexcept;
@@ -77,6 +83,7 @@ class PubSubBench final : public ClientEvents {
   std::uint64_t outOfOrder_ = 0;
   std::uint64_t unexpected_ = 0;  // not ours, or routed to a subscriber that did not match
   std::uint64_t rejected_ = 0;    // v5 acks with an error reason
+  std::uint64_t stalls_ = 0;      // QoS 0 windows reopened after a second without delivery
   std::uint64_t windowReceived_ = 0;
   std::uint64_t windowSent_ = 0;
   LatencyHistogram latency_;
