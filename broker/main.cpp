@@ -78,10 +78,6 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   engine.messageSizeLimit = config.messageSizeLimit;
   engine.maxKeepalive = config.maxKeepalive;
   engine.retainAvailable = config.retainAvailable;
-  if (!config.listeners.empty()) {
-    engine.maxQos = config.listeners.front().maxQos;
-    engine.maxTopicAlias = config.listeners.front().maxTopicAlias;
-  }
   engine.queueQos0Messages = config.queueQos0Messages;
   engine.upgradeOutgoingQos = config.upgradeOutgoingQos;
   engine.persistentClientExpiration = config.persistentClientExpirationSeconds;
@@ -92,6 +88,12 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   engine.sysIntervalSeconds = config.sysIntervalSeconds;
   engine.connectionMessages = config.connectionMessages;
   engine.versionString = std::string("midge version ") + kVersion;
+  engine.assignedIdPrefix = config.security.autoIdPrefix;
+  engine.allowZeroLengthClientId = config.security.allowZeroLengthClientId;
+  engine.maxConnectRatePerSecond = config.maxConnectRatePerSecond;
+  for (const midge::config::Listener& listener : config.listeners) {
+    engine.listeners.push_back({listener.maxQos, listener.maxTopicAlias});
+  }
   return engine;
 }
 
@@ -135,7 +137,11 @@ int main(int argc, char** argv) {
 
   midge::app::Logger logger(config.log);
   std::string error;
-  auto loop = midge::port::EventLoop::create(midge::port::LoopOptions{}, error);
+  midge::port::LoopOptions loopOptions;
+  if (config.globalMaxConnections > 0) {
+    loopOptions.maxConnectionsGlobal = static_cast<std::size_t>(config.globalMaxConnections);
+  }
+  auto loop = midge::port::EventLoop::create(loopOptions, error);
   if (!loop) {
     logger.write(midge::LogLevel::Error, "cannot create the event loop: " + error);
     return 1;
@@ -148,6 +154,16 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Notice, "config loaded from " + commandLine.configFile);
   }
 
+  for (const midge::config::Listener& listener : config.listeners) {
+    // Accepted by the parser so a Mosquitto file loads, but not implemented: say so loudly
+    // rather than let clients of that listener share the unprefixed topic tree silently.
+    if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
+      logger.write(midge::LogLevel::Error,
+                   "listener at " + listener.definedAt +
+                       ": mount_point and use_username_as_clientid are not supported");
+      return 1;
+    }
+  }
   midge::app::FileAuthenticator authenticator;
   if (!authenticator.load(config, error)) {
     logger.write(midge::LogLevel::Error, "cannot load security files: " + error);

@@ -103,6 +103,14 @@ bool FileAuthenticator::allowPublish(const ClientIdentity& who, std::string_view
 }
 
 bool FileAuthenticator::allowSubscribe(const ClientIdentity& who, std::string_view filter) {
+  // A filter without wildcards names exactly one topic: if the client may never read it,
+  // say so in the SUBACK (0x87) instead of granting a subscription that stays silent.
+  // Wildcard filters are granted and every message is checked on delivery, as Mosquitto
+  // does, so `#` stays valid for a client that may read only part of the tree.
+  if (filter.find_first_of("+#") == std::string_view::npos &&
+      filter.rfind("$share/", 0) != 0) {
+    return check(who, filter, auth::AclFile::Access::Read);
+  }
   return check(who, filter, auth::AclFile::Access::Subscribe);
 }
 

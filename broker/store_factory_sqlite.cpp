@@ -45,10 +45,12 @@ std::unique_ptr<store::Store> openStore(const config::Config& config, Logger& lo
                      : store::SqliteOptions::Sync::Normal;
   std::unique_ptr<store::SqliteStore> sqlite = store::SqliteStore::open(options, error);
   if (!sqlite) return nullptr;
+  const bool full = options.sync == store::SqliteOptions::Sync::Full;
   logger.write(LogLevel::Notice,
-               "persistence: " + options.path + " (synchronous " +
-                   (options.sync == store::SqliteOptions::Sync::Full ? "full" : "normal") +
-                   ": an acknowledgement means the message is on disk)");
+               "persistence: " + options.path +
+                   (full ? " (synchronous full: an acknowledgement means the message is on disk)"
+                         : " (synchronous normal: a crash of midge loses nothing acknowledged, "
+                           "a power cut may lose the last commits)"));
   return sqlite;
 }
 

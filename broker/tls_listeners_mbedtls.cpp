@@ -40,6 +40,7 @@ bool TlsListeners::create(const config::Config& config, std::string& error) {
     options.keyFile = listener.tls->keyFile;
     options.caFile = listener.tls->caFile;
     options.caPath = listener.tls->caPath;
+    options.crlFile = listener.tls->crlFile;
     options.ciphers = listener.tls->ciphers;
     options.tlsVersion = versionName(listener.tls->minVersion);
     options.requireCertificate = listener.tls->requireCertificate;

@@ -46,6 +46,15 @@ void Broker::onOpen(ConnectionId id, const PeerInfo& peer) {
     limit = config_.maxPacketSizeBeforeConnect;
   }
   connection->framer.setMaxPacketSize(limit);
+  connection->maxQos = config_.maxQos;
+  connection->maxTopicAlias = config_.maxTopicAlias;
+  if (peer.listenerIndex >= 0 &&
+      static_cast<std::size_t>(peer.listenerIndex) < config_.listeners.size()) {
+    const EngineConfig::ListenerLimits& limits =
+        config_.listeners[static_cast<std::size_t>(peer.listenerIndex)];
+    connection->maxQos = limits.maxQos;
+    connection->maxTopicAlias = limits.maxTopicAlias;
+  }
   connection->openedAtMs = clock_.monotonicMs();
   connection->lastReceiveMs = connection->openedAtMs;
   connections_[id] = std::move(connection);

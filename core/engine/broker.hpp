@@ -87,6 +87,7 @@ class Broker final : public ConnectionEvents {
   void takeOver(Session& session);
   void resumeSession(Session& session, Connection& connection);
   std::string assignClientId();
+  bool admitConnectRate(const Connection& connection);
 
   // publish.cpp
   void handlePublish(Connection& connection, codec::Publish& publish);
@@ -162,6 +163,12 @@ class Broker final : public ConnectionEvents {
   std::vector<ConnectionId> pendingCloses_;
   std::vector<topic::Subscription> matches_;
   std::vector<std::uint8_t> scratch_;
+
+  struct ConnectRate {
+    std::uint64_t second = 0;
+    std::uint32_t count = 0;
+  };
+  std::map<std::string, ConnectRate, std::less<>> connectRates_;
 
   std::uint64_t nextMessageId_ = 1;
   std::uint64_t assignedIdCounter_ = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace midge {
 
@@ -42,6 +43,19 @@ struct EngineConfig {
   std::uint32_t sysIntervalSeconds = 10;  // 0 disables $SYS
   bool connectionMessages = true;          // log connects and disconnects
   std::string versionString = "midge 0.1.0";
+  std::string assignedIdPrefix = "auto-";  // Mosquitto's auto_id_prefix
+  bool allowZeroLengthClientId = true;
+  // CONNECTs accepted per second from one source address; 0: no limit. Beyond it the
+  // client gets 0x9F (v5) or "server unavailable" (3.x).
+  std::uint32_t maxConnectRatePerSecond = 0;
+
+  // Settings Mosquitto makes per listener, indexed by PeerInfo::listenerIndex; a listener
+  // without an entry uses maxQos and maxTopicAlias above.
+  struct ListenerLimits {
+    std::uint8_t maxQos = 2;
+    std::uint16_t maxTopicAlias = 10;
+  };
+  std::vector<ListenerLimits> listeners;
 };
 
 }  // namespace midge

@@ -33,6 +33,11 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
   }
 
   if (connect.clientId.empty()) {
+    if (!config_.allowZeroLengthClientId) {
+      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
+                    "empty client identifier and allow_zero_length_clientid false");
+      return;
+    }
     if (connect.version == codec::ProtocolVersion::V31) {
       refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
                     "MQTT 3.1 requires a client identifier");
@@ -50,6 +55,12 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     // Such ids would break %c substitution in ACL patterns; mosquitto refuses them too.
     refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
                   "client identifier contains '/', '+' or '#'");
+    return;
+  }
+
+  if (!admitConnectRate(connection)) {
+    refuseConnect(connection, ReasonCode::ConnectionRateExceeded,
+                  "too many CONNECTs from this address (max_connect_rate)");
     return;
   }
 
@@ -184,7 +195,9 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
 
   std::size_t limit = config_.maxPacketSize != 0 ? config_.maxPacketSize : 268435455 + 5;
   connection.framer.setMaxPacketSize(limit);
-  if (v5 && config_.maxTopicAlias > 0) connection.inboundTopicAliases.resize(config_.maxTopicAlias);
+  if (v5 && connection.maxTopicAlias > 0) {
+    connection.inboundTopicAliases.resize(connection.maxTopicAlias);
+  }
 
   codec::Connack connack;
   connack.sessionPresent = sessionPresent;
@@ -195,9 +208,9 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
       properties.receiveMaximum = config_.maxInflightMessages;
     }
     if (config_.maxPacketSize != 0) properties.maximumPacketSize = config_.maxPacketSize;
-    properties.topicAliasMaximum = config_.maxTopicAlias;
+    properties.topicAliasMaximum = connection.maxTopicAlias;
     if (!config_.retainAvailable) properties.retainAvailable = 0;
-    if (config_.maxQos < 2) properties.maximumQoS = config_.maxQos;
+    if (connection.maxQos < 2) properties.maximumQoS = connection.maxQos;
     if (assigned) properties.assignedClientIdentifier = session.clientId;
     if (connection.keepAliveSeconds != connect.keepAlive) {
       properties.serverKeepAlive = connection.keepAliveSeconds;
@@ -285,11 +298,30 @@ void Broker::resumeSession(Session& session, Connection& connection) {
   pumpQueue(session);
 }
 
+bool Broker::admitConnectRate(const Connection& connection) {
+  if (config_.maxConnectRatePerSecond == 0) return true;
+  // The host part of "host:port" / "[v6]:port": the rate is per source address.
+  std::string_view address = connection.peer.address;
+  const std::size_t colon = address.rfind(':');
+  if (colon != std::string_view::npos) address = address.substr(0, colon);
+  const std::uint64_t second = clock_.monotonicMs() / 1000;
+  auto it = connectRates_.find(address);
+  if (it == connectRates_.end()) {
+    it = connectRates_.emplace(std::string(address), ConnectRate{}).first;
+  }
+  ConnectRate& rate = it->second;
+  if (rate.second != second) {
+    rate.second = second;
+    rate.count = 0;
+  }
+  return ++rate.count <= config_.maxConnectRatePerSecond;
+}
+
 std::string Broker::assignClientId() {
   char buffer[40];
   for (;;) {
     ++assignedIdCounter_;
-    std::snprintf(buffer, sizeof buffer, "midge-%llx-%llx",
+    std::snprintf(buffer, sizeof buffer, "%.16s%llx-%llx", config_.assignedIdPrefix.c_str(),
                   static_cast<unsigned long long>(clock_.wallSeconds()),
                   static_cast<unsigned long long>(assignedIdCounter_));
     if (sessions_.find(std::string_view(buffer)) == sessions_.end()) return buffer;

@@ -27,6 +27,10 @@ struct Connection {
   std::uint64_t lastReceiveMs = 0;
   std::uint16_t keepAliveSeconds = 0;
 
+  // Limits of the listener that accepted the connection (per listener in Mosquitto).
+  std::uint8_t maxQos = 2;
+  std::uint16_t maxTopicAlias = 10;
+
   // What the client told us it can take.
   std::uint32_t clientMaxPacketSize = 0;  // 0: protocol maximum
   std::uint16_t clientReceiveMaximum = 65535;

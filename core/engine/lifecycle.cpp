@@ -110,6 +110,8 @@ void Broker::onTick() {
   if (now >= nextHousekeepingMs_) {
     nextHousekeepingMs_ = now + kHousekeepingPeriodMs;
     checkKeepAlive(now);
+    // Entries only matter within their second; dropping them bounds the map.
+    connectRates_.clear();
     fireDueWills(now);
     expireSessions(now);
   }

@@ -27,12 +27,18 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   const bool v5 = isV5(connection);
   ++stats_.messagesReceived;
 
-  if (publish.qos > config_.maxQos) {
+  if (publish.qos > connection.maxQos) {
     disconnectWith(connection, ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
     return;
   }
   if (publish.retain && !config_.retainAvailable) {
     disconnectWith(connection, ReasonCode::RetainNotSupported, "retained PUBLISH refused");
+    return;
+  }
+  if (v5 && !publish.properties.subscriptionIdentifiers.empty()) {
+    // MQTT 5 3.3.4: only the server puts Subscription Identifiers on a PUBLISH.
+    disconnectWith(connection, ReasonCode::ProtocolError,
+                   "PUBLISH from a client carries a Subscription Identifier");
     return;
   }
   if (v5 && !resolveTopicAlias(connection, publish)) return;

@@ -58,7 +58,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       continue;
     }
     const auto qos = static_cast<std::uint8_t>(
-        std::min<int>(request.options & 0x03, config_.maxQos));
+        std::min<int>(request.options & 0x03, connection.maxQos));
     const std::uint8_t options =
         v5 ? static_cast<std::uint8_t>((request.options & 0x3C) | qos) : qos;
     topic::Subscription subscription;
