@@ -39,6 +39,15 @@ set(MIDGE_SYSROOT_LIB_DIRS
     "${MIDGE_SYSROOT}/usr/lib/${MIDGE_TARGET_TRIPLE}"
     "${MIDGE_SYSROOT}/lib/${MIDGE_TARGET_TRIPLE}")
 
+# Static executables for boards whose C library is not Debian's glibc (OpenWrt: musl).
+# Test clients (Paho C++) exist only as shared libraries: build with
+# -DMIDGE_BUILD_TESTS=OFF, and run the tests on a dynamic build.
+set(MIDGE_STATIC "${MIDGE_STATIC}" CACHE BOOL "Link executables statically (static-pie)")
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES MIDGE_STATIC)
+if(MIDGE_STATIC)
+  set(CMAKE_PROJECT_INCLUDE ${CMAKE_CURRENT_LIST_DIR}/static-link.cmake)
+endif()
+
 # Headers, libraries and package configs only from the target trees; build tools
 # (pkg-config, qemu, python) from the host.
 set(CMAKE_FIND_ROOT_PATH "${MIDGE_SYSROOT}" "/usr/${MIDGE_TARGET_TRIPLE}")
