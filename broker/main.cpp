@@ -181,6 +181,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   loop->setHandler(&broker);
+  const midge::port::NetCounters& net = loop->counters();
+  broker.addSysCounter("midge/connections/refused", &net.connectionsRefused);
+  broker.addSysCounter("midge/connections/accept-errors", &net.acceptErrors);
+  broker.addSysCounter("midge/connections/tls-failures", &net.tlsFailures);
 
   midge::app::TlsListeners tls;
   if (!tls.create(config, error)) {

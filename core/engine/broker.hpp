@@ -54,6 +54,13 @@ class Broker final : public ConnectionEvents {
   // Wills are not published: the clients did nothing wrong.
   void shutdown();
 
+  // Counters kept outside the engine (the port's refused connections, TLS failures) that
+  // $SYS should publish too: topic suffix under $SYS/broker/ and a value that outlives
+  // the broker.
+  void addSysCounter(std::string topicSuffix, const std::uint64_t* value) {
+    externalCounters_.emplace_back(std::move(topicSuffix), value);
+  }
+
   const Stats& stats() const { return stats_; }
   std::size_t connectedClients() const { return connectedClients_; }
   std::size_t sessionCount() const { return sessions_.size(); }
@@ -175,6 +182,7 @@ class Broker final : public ConnectionEvents {
   std::uint64_t startedAtMs_ = 0;
   std::uint64_t nextHousekeepingMs_ = 0;
   std::uint64_t nextSysMs_ = 0;
+  std::vector<std::pair<std::string, const std::uint64_t*>> externalCounters_;
   std::size_t connectedClients_ = 0;
   std::size_t memoryUsed_ = 0;
   Stats stats_;

@@ -195,9 +195,6 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
 
   std::size_t limit = config_.maxPacketSize != 0 ? config_.maxPacketSize : 268435455 + 5;
   connection.framer.setMaxPacketSize(limit);
-  if (v5 && connection.maxTopicAlias > 0) {
-    connection.inboundTopicAliases.resize(connection.maxTopicAlias);
-  }
 
   codec::Connack connack;
   connack.sessionPresent = sessionPresent;

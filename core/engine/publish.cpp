@@ -129,10 +129,14 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
 bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) {
   if (!publish.properties.topicAlias) return true;
   const std::uint16_t alias = *publish.properties.topicAlias;
-  if (alias == 0 || alias > connection.inboundTopicAliases.size()) {
+  if (alias == 0 || alias > connection.maxTopicAlias) {
     disconnectWith(connection, ReasonCode::TopicAliasInvalid,
                    "topic alias outside the announced Topic Alias Maximum");
     return false;
+  }
+  // Allocated on first use: most connections never use aliases.
+  if (connection.inboundTopicAliases.size() < connection.maxTopicAlias) {
+    connection.inboundTopicAliases.resize(connection.maxTopicAlias);
   }
   std::string& slot = connection.inboundTopicAliases[alias - 1u];
   if (publish.topic.empty()) {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 #include "core/engine/io.hpp"
 #include "core/engine/message.hpp"
 #include "core/store/store.hpp"
+#include "core/util/fifo.hpp"
 
 namespace midge {
 
@@ -55,8 +55,8 @@ struct Session {
   int listenerIndex = 0;
 
   std::map<std::string, SubscriptionEntry, std::less<>> subscriptions;
-  std::deque<Delivery> inflight;  // in send order, at most the window
-  std::deque<Delivery> queue;     // waiting for the window, the socket or a reconnect
+  std::vector<Delivery> inflight;  // in send order, at most the window
+  Fifo<Delivery> queue;            // waiting for the window, the socket or a reconnect
   std::size_t queuedBytes = 0;
   std::unordered_set<std::uint16_t> inboundQos2;  // PUBREC sent, waiting for PUBREL
   std::uint16_t lastPacketId = 0;

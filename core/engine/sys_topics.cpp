@@ -43,6 +43,9 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   publishSys("$SYS/broker/midge/quota/refused", number(stats_.quotaRefusals));
   publishSys("$SYS/broker/midge/store/failures", number(stats_.storeFailures));
   publishSys("$SYS/broker/midge/wills/published", number(stats_.willsPublished));
+  for (const auto& counter : externalCounters_) {
+    publishSys("$SYS/broker/" + counter.first, number(*counter.second));
+  }
 }
 
 }  // namespace midge
