@@ -1,0 +1,176 @@
+// Password files with the real broker: files written by mosquitto_passwd and by
+// midge-passwd, refusals with the right code for each protocol version, and SIGHUP reloads
+// that admit new users or keep the previous file when the new one is broken.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "tests/integration/broker_process.hpp"
+#include "tests/security/security_support.hpp"
+
+namespace midge::test::security {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint8_t kV311 = 4;
+constexpr std::uint8_t kV5 = 5;
+// MQTT 5 reason codes and MQTT 3.1.1 CONNACK return codes.
+constexpr int kBadUserNameOrPassword = 0x86;
+constexpr int kNotAuthorized = 0x87;
+constexpr int kV311BadUserNameOrPassword = 4;
+constexpr int kV311NotAuthorized = 5;
+
+class PasswordFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (*mosquittoPasswd() == '\0') GTEST_SKIP() << "mosquitto_passwd not installed";
+    passwordFile_ = broker_.dataDir() + "/passwd";
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "---- broker log ----\n" << broker_.log() << "----\n";
+  }
+
+  void tool(const std::vector<std::string>& argv) {
+    const ProcessResult result = run(argv);
+    ASSERT_EQ(result.status, 0) << argv[0] << " failed: " << result.output;
+  }
+
+  void startBroker() {
+    broker_.setAllowAnonymous(false);
+    broker_.addConfigLine("allow_anonymous false");
+    broker_.addConfigLine("password_file " + passwordFile_);
+    broker_.addConfigLine("sys_interval 1");
+    broker_.start();
+  }
+
+  int connectAs(std::uint8_t level, const std::string& user, const std::string& password) {
+    RawClient client(broker_.port());
+    return connectCode(client, connectSpec(level, "pw-" + std::to_string(++clients_), user, password));
+  }
+
+  // SIGHUP, then waits for the broker's verdict on the password and ACL files.
+  void reload(const std::string& expectedLog) {
+    const std::size_t mark = broker_.logMark();
+    broker_.signal(SIGHUP);
+    ASSERT_TRUE(broker_.waitForLog(expectedLog, 5s, mark)) << "no '" << expectedLog << "' in log";
+  }
+
+  BrokerProcess broker_;
+  std::string passwordFile_;
+  int clients_ = 0;
+};
+
+TEST_F(PasswordFileTest, FileWrittenByMosquittoPasswdWorksUnchanged) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  tool({mosquittoPasswd(), "-b", passwordFile_, "bob", "hunter2"});
+  ASSERT_NE(readFile(passwordFile_).find("alice:$7$"), std::string::npos);
+  startBroker();
+
+  EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), 0);
+  EXPECT_EQ(connectAs(kV311, "bob", "hunter2"), 0);
+  // MQTT 3.1 ("MQIsdp") clients authenticate the same way.
+  EXPECT_EQ(connectAs(3, "alice", "s3cret"), 0);
+}
+
+TEST_F(PasswordFileTest, WrongPasswordIsRefusedWithBadUserNameOrPassword) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  startBroker();
+
+  EXPECT_EQ(connectAs(kV5, "alice", "wrong"), kBadUserNameOrPassword);
+  EXPECT_EQ(connectAs(kV311, "alice", "wrong"), kV311BadUserNameOrPassword);
+  EXPECT_EQ(connectAs(kV5, "mallory", "s3cret"), kBadUserNameOrPassword);
+  // A user name without a password is a wrong password, not an anonymous client.
+  EXPECT_EQ(connectAs(kV5, "alice", ""), kBadUserNameOrPassword);
+  EXPECT_TRUE(broker_.waitForLog("refused connection from 127.0.0.1", 3s));
+
+  // The refused client is disconnected after its CONNACK.
+  RawClient refused(broker_.port());
+  ASSERT_EQ(connectCode(refused, connectSpec(kV5, "refused", "alice", "nope")),
+            kBadUserNameOrPassword);
+  EXPECT_TRUE(refused.waitClosed(3s));
+
+  // Every refusal is counted in $SYS, which a user with the right password can read.
+  auto monitor =
+      subscriber(broker_.port(), connectSpec(kV311, "monitor", "alice", "s3cret"),
+                 "$SYS/broker/midge/clients/refused");
+  bool counted = false;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!counted && std::chrono::steady_clock::now() < deadline) {
+    const ReadResult result = monitor->read(1500ms);
+    if (result.status != ReadStatus::Packet || result.packet.type() != kPublish) continue;
+    const wire::PublishView view = wire::parsePublish(result.packet);
+    if (view.qos == 1) monitor->send(wire::ack(kPuback, view.packetId));
+    counted = view.payload == "5";
+  }
+  EXPECT_TRUE(counted) << "$SYS/broker/midge/clients/refused never reached 5";
+}
+
+TEST_F(PasswordFileTest, AnonymousClientIsRefusedWhenNotAllowed) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  startBroker();
+
+  EXPECT_EQ(connectAs(kV5, "", ""), kNotAuthorized);
+  EXPECT_EQ(connectAs(kV311, "", ""), kV311NotAuthorized);
+  EXPECT_EQ(connectAs(kV311, "alice", "s3cret"), 0);
+}
+
+TEST_F(PasswordFileTest, FileEditedWithMidgePasswdWorks) {
+  if (*midgePasswd() == '\0') GTEST_SKIP() << "midge-passwd not built";
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  writeFile(passwordFile_, "# plant users\n" + readFile(passwordFile_));
+  tool({midgePasswd(), "-b", passwordFile_, "bob", "hunter2"});
+  tool({midgePasswd(), "-b", passwordFile_, "alice", "changed"});
+  const std::string edited = readFile(passwordFile_);
+  EXPECT_EQ(edited.rfind("# plant users\nalice:$7$", 0), 0u) << edited;
+  startBroker();
+
+  EXPECT_EQ(connectAs(kV5, "bob", "hunter2"), 0);
+  EXPECT_EQ(connectAs(kV5, "alice", "changed"), 0);
+  EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), kBadUserNameOrPassword);
+}
+
+TEST_F(PasswordFileTest, ReloadAdmitsNewUsersAndDropsDeletedOnes) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  startBroker();
+  ASSERT_EQ(connectAs(kV5, "carol", "pa55"), kBadUserNameOrPassword);
+
+  // A client connected before the reload keeps its session.
+  RawClient connected(broker_.port());
+  ASSERT_EQ(connectCode(connected, connectSpec(kV311, "alice-before", "alice", "s3cret")), 0);
+
+  tool({mosquittoPasswd(), "-b", passwordFile_, "carol", "pa55"});
+  reload("reloaded password and ACL files");
+  EXPECT_EQ(connectAs(kV5, "carol", "pa55"), 0);
+
+  if (*midgePasswd() != '\0') {
+    tool({midgePasswd(), "-D", passwordFile_, "alice"});
+    reload("reloaded password and ACL files");
+    EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), kBadUserNameOrPassword);
+  }
+  ASSERT_TRUE(connected.send(wire::pingreq()));
+  EXPECT_EQ(connected.expect(kPingresp).type(), kPingresp);
+}
+
+TEST_F(PasswordFileTest, BrokenFileOnReloadKeepsThePreviousOne) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  startBroker();
+
+  // A plain-text password pasted in by hand.
+  writeFile(passwordFile_, readFile(passwordFile_) + "carol:pa55\n");
+  reload("reload failed, keeping the previous files");
+  EXPECT_GE(broker_.countInLog(passwordFile_ + ":2: user 'carol': unknown hash type"), 1u);
+  EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), 0);
+  EXPECT_EQ(connectAs(kV5, "carol", "pa55"), kBadUserNameOrPassword);
+
+  // A missing file is a failed reload too, not an empty user list.
+  std::remove(passwordFile_.c_str());
+  reload("reload failed, keeping the previous files");
+  EXPECT_EQ(connectAs(kV311, "alice", "s3cret"), 0);
+  EXPECT_TRUE(broker_.running());
+}
+
+}  // namespace
+}  // namespace midge::test::security
