@@ -28,6 +28,7 @@ class RawBrokerTest : public ::testing::Test {
     bystander_ = std::make_unique<RawClient>(broker_.port());
     wire::ConnectSpec spec;
     spec.clientId = "bystander";
+    spec.keepAlive = keepAlive_;
     handshake(*bystander_, spec);
     bystander_->send(wire::subscribe(1, "bystander/#", 1));
     bystander_->expect(kSuback);
@@ -42,6 +43,7 @@ class RawBrokerTest : public ::testing::Test {
     auto client = std::make_unique<RawClient>(broker_.port());
     wire::ConnectSpec spec;
     spec.clientId = clientId;
+    spec.keepAlive = keepAlive_;
     handshake(*client, spec);
     return client;
   }
@@ -53,6 +55,7 @@ class RawBrokerTest : public ::testing::Test {
     spec.level = 5;
     spec.clientId = clientId;
     spec.properties = properties;
+    spec.keepAlive = keepAlive_;
     handshake(*client, spec);
     return client;
   }
@@ -81,6 +84,7 @@ class RawBrokerTest : public ::testing::Test {
   }
 
   BrokerProcess broker_;
+  std::uint16_t keepAlive_ = 60;  // of the fixture's own clients (within max_keepalive)
   std::unique_ptr<RawClient> bystander_;
   std::size_t logMark_ = 0;
   int checks_ = 0;
