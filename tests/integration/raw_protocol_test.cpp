@@ -3,6 +3,8 @@
 // feature: 10 QoS flows, 11 sessions, 12 wills, 13 versions, 14 retained and $SYS.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/integration/raw_fixture.hpp"
 
 namespace midge::test {
@@ -413,6 +415,22 @@ TEST_F(RawProtocol, C14_03_LeadingWildcardsDoNotMatchDollarTopics) {
     ASSERT_NE(view.topic.rfind("$", 0), 0u) << "'#' matched " << view.topic;
     if (view.payload == "marker") break;
   }
+}
+
+TEST_F(RawProtocol, C14_04_ExpiredRetainedMessageIsNotSent) {
+  auto publisher = connectV5("expiring");
+  // Message Expiry Interval 1 s.
+  publisher->send(wire::publish("exp/r", "short-lived", 1, 1, true, true,
+                                {0x02, 0x00, 0x00, 0x00, 0x01}));
+  publisher->expect(kPuback);
+  // Expiry counts whole seconds of wall time: wait until it has certainly passed.
+  std::this_thread::sleep_for(2100ms);
+  auto subscriber = connectV311("after-expiry");
+  subscriber->send(wire::subscribe(1, "exp/#", 0));
+  subscriber->expect(kSuback);
+  publisher->send(wire::publish("exp/marker", "marker", 0, 0, false, true));
+  EXPECT_EQ(wire::parsePublish(subscriber->expect(kPublish)).payload, "marker")
+      << "an expired retained message was sent";
 }
 
 }  // namespace

@@ -195,6 +195,198 @@ TEST_F(RawV5, C16_08_SharedSubscriptionGetsNoRetainedMessages) {
   EXPECT_EQ(wire::parsePublish(member->expect(kPublish), true).payload, "live");
 }
 
+TEST_F(RawV5, C16_09_TooManyUnreleasedQos2MessagesGetDisconnect93) {
+  auto client = connectV5("flooder");
+  // The broker's Receive Maximum is max_inflight_messages (20): a 21st QoS 2 message
+  // without PUBREL exceeds it (MQTT 5 section 3.3.4).
+  for (std::uint16_t id = 1; id <= 20; ++id) {
+    client->send(wire::publish("flood/t", "x", 2, id, false, true));
+    ASSERT_EQ(client->expect(kPubrec).type(), kPubrec);
+  }
+  client->clearReceived();
+  client->send(wire::publish("flood/t", "x", 2, 21, false, true));
+  expectV5Disconnect(*client, 0x93);
+  EXPECT_TRUE(logSays("Receive Maximum"));
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C16_10_Qos2PacketIdIsReusableAfterPubrel) {
+  auto subscriber = connectV311("reuse-sub");
+  subscriber->send(wire::subscribe(1, "reuse/t", 0));
+  subscriber->expect(kSuback);
+  auto publisher = connectV5("reuser");
+  for (const char* payload : {"first", "second"}) {
+    publisher->send(wire::publish("reuse/t", payload, 2, 5, false, true));
+    publisher->expect(kPubrec);
+    publisher->send(wire::ack(kPubrel, 5));
+    EXPECT_EQ(publisher->expect(kPubcomp).wire(), wire::ack(kPubcomp, 5));
+    EXPECT_EQ(wire::parsePublish(subscriber->expect(kPublish)).payload, payload);
+  }
+}
+
+TEST_F(RawV5, C16_11_InvalidSharedSubscriptionFiltersAreRefused) {
+  auto client = connectV5("bad-share");
+  for (const std::string filter : {"$share/g", "$share//a", "$share/g+/a", "$share/#/a"}) {
+    client->send(wire::subscribe(2, filter, 0, true));
+    const RawPacket suback = client->expect(kSuback);
+    ASSERT_EQ(suback.body.size(), 4u) << filter;
+    EXPECT_EQ(suback.body.back(), 0x8F) << filter << ": Topic Filter invalid";
+  }
+}
+
+TEST_F(RawV5, C16_12_WillPropertiesArePassedThrough) {
+  auto watcher = connectV5("will-watcher");
+  watcher->send(wire::subscribe(1, "wp/#", 0, true));
+  watcher->expect(kSuback);
+  RawClient client(broker_.port());
+  wire::ConnectSpec spec;
+  spec.level = 5;
+  spec.clientId = "will-props";
+  // Will properties: Content Type "text/x", User Property ("k", "v").
+  spec.will = wire::Will{"wp/w", "bye", 0, false,
+                         {0x03, 0x00, 0x06, 't', 'e', 'x', 't', '/', 'x',  //
+                          0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v'}};
+  handshake(client, spec);
+  client.abort();
+  const wire::PublishView will = wire::parsePublish(watcher->expect(kPublish), true);
+  EXPECT_EQ(will.payload, "bye");
+  EXPECT_TRUE(contains(will.properties, {0x03, 0x00, 0x06, 't', 'e', 'x', 't', '/', 'x'}));
+  EXPECT_TRUE(contains(will.properties, {0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v'}));
+}
+
+// Broker bug: a client PUBLISH to $SYS/... is accepted and replaces the broker's retained
+// value (Mosquitto refuses every client write under $SYS).
+TEST_F(RawV5, DISABLED_C16_13_ClientsCannotPublishIntoSys) {
+  auto spoofer = connectV311("spoofer");
+  spoofer->send(wire::publish("$SYS/broker/version", "fake broker 9.9", 1, 1, true));
+  spoofer->expect(kPuback);
+  auto reader = connectV311("sys-reader");
+  reader->send(wire::subscribe(1, "$SYS/broker/version", 0));
+  reader->expect(kSuback);
+  const wire::PublishView version = wire::parsePublish(reader->expect(kPublish, 12s));
+  EXPECT_EQ(version.payload.find("fake"), std::string::npos)
+      << "a client replaced the broker's own $SYS value";
+}
+
+// ---- 18: v5 properties and options that are not allowed -----------------------------------
+
+// CONNECT properties that make the CONNECT a Malformed Packet or Protocol Error: the broker
+// may answer with CONNACK 0x81/0x82 or just close (MQTT 5 section 4.13.1), never accept.
+void expectConnectRefused(std::uint16_t port, const ByteVector& properties, const char* what) {
+  RawClient client(port);
+  wire::ConnectSpec spec;
+  spec.level = 5;
+  spec.clientId = "bad-props";
+  spec.properties = properties;
+  client.send(wire::connect(spec));
+  ASSERT_TRUE(client.waitClosed(5s)) << what;
+  for (const RawPacket& packet : client.received()) {
+    ASSERT_EQ(packet.type(), kConnack) << what;
+    EXPECT_TRUE(wire::reasonOf(packet) == 0x81 || wire::reasonOf(packet) == 0x82) << what;
+  }
+}
+
+TEST_F(RawV5, C18_01_InvalidConnectPropertiesAreRefused) {
+  expectConnectRefused(broker_.port(), {0x21, 0x00, 0x00}, "Receive Maximum 0 (3.1.2.11.3)");
+  expectConnectRefused(broker_.port(), {0x27, 0x00, 0x00, 0x00, 0x00},
+                       "Maximum Packet Size 0 (3.1.2.11.4)");
+  expectConnectRefused(broker_.port(),
+                       {0x11, 0x00, 0x00, 0x00, 0x01, 0x11, 0x00, 0x00, 0x00, 0x02},
+                       "Session Expiry Interval twice (2.2.2.2)");
+  expectConnectRefused(broker_.port(), {0x17, 0x02}, "Request Problem Information 2");
+  expectConnectRefused(broker_.port(), {0x01, 0x01}, "a PUBLISH-only property in CONNECT");
+  EXPECT_TRUE(logSays("refused before CONNECT"));
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_02_SubscriptionIdentifierFromAClientPublishIsAProtocolError) {
+  auto client = connectV5("publishes-sub-id");
+  client->send(wire::publish("bystander/sid", "x", 0, 0, false, true, {0x0B, 0x05}));
+  ASSERT_TRUE(client->waitClosed(5s));
+  ASSERT_EQ(client->received().size(), 1u);
+  const std::uint8_t reason = wire::reasonOf(client->received().front());
+  EXPECT_TRUE(reason == 0x81 || reason == 0x82) << "got " << int(reason);
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_03_TopicAliasZeroEndsTheConnection) {
+  auto client = connectV5("alias-zero");
+  // MQTT 5 section 3.3.2.3.4 forbids alias 0 without naming the code: Topic Alias invalid
+  // (0x94) and Protocol Error (0x82) both fit.
+  client->send(wire::publish("bystander/a0", "x", 0, 0, false, true, {0x23, 0x00, 0x00}));
+  ASSERT_TRUE(client->waitClosed(5s));
+  ASSERT_EQ(client->received().size(), 1u);
+  const std::uint8_t reason = wire::reasonOf(client->received().front());
+  EXPECT_TRUE(reason == 0x94 || reason == 0x82) << "got " << int(reason);
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_04_RetainHandling3IsAProtocolError) {
+  auto client = connectV5("rh3");
+  client->send(wire::subscribe(1, "a/b", 0x30, true));  // MQTT 5 section 3.8.3.1
+  expectV5Disconnect(*client, 0x82);
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_05_ReservedSubscriptionOptionBitsAreMalformed) {
+  auto client = connectV5("reserved-opts");
+  client->send(wire::subscribe(1, "a/b", 0xC0, true));  // MQTT 5 section 3.8.3.1
+  expectV5Disconnect(*client, 0x81);
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_06_SubscriptionIdentifierZeroIsAProtocolError) {
+  auto client = connectV5("sub-id-zero");
+  client->send(wire::subscribe(1, "a/b", 0, true, {0x0B, 0x00}));  // MQTT 5 3.8.2.1.2
+  ASSERT_TRUE(client->waitClosed(5s));
+  ASSERT_EQ(client->received().size(), 1u);
+  const std::uint8_t reason = wire::reasonOf(client->received().front());
+  EXPECT_TRUE(reason == 0x81 || reason == 0x82) << "got " << int(reason);
+  expectBrokerStillServing();
+}
+
+TEST_F(RawV5, C18_07_SharedSubscriptionCanBeUnsubscribed) {
+  auto member = connectV5("leaver");
+  member->send(wire::subscribe(1, "$share/g/ls/#", 0, true));
+  member->expect(kSuback);
+  member->send(wire::unsubscribe(2, "$share/g/ls/#", true));
+  EXPECT_EQ(member->expect(kUnsuback).wire(), (ByteVector{0xB0, 0x04, 0x00, 0x02, 0x00, 0x00}));
+  member->send(wire::subscribe(3, "ls/marker", 0, true));
+  member->expect(kSuback);
+  auto publisher = connectV311("ls-pub");
+  publisher->send(wire::publish("ls/t", "not for a former member"));
+  publisher->send(wire::publish("ls/marker", "marker"));
+  EXPECT_EQ(wire::parsePublish(member->expect(kPublish), true).payload, "marker");
+}
+
+TEST_F(RawV5, C18_08_RetainedMessagesCarryTheSubscriptionIdentifier) {
+  auto publisher = connectV311("rsid-pub");
+  publisher->send(wire::publish("rsid/t", "stored", 1, 1, true));
+  publisher->expect(kPuback);
+  auto subscriber = connectV5("rsid-sub");
+  subscriber->send(wire::subscribe(1, "rsid/#", 0, true, {0x0B, 0x2A}));
+  subscriber->expect(kSuback);
+  const wire::PublishView view = wire::parsePublish(subscriber->expect(kPublish), true);
+  EXPECT_TRUE(view.retain);
+  EXPECT_EQ(view.properties, (ByteVector{0x0B, 0x2A}));
+}
+
+TEST_F(RawV5, C18_09_WillIsPublishedWhenTheSessionEndsBeforeTheWillDelay) {
+  RawClient client(broker_.port());
+  wire::ConnectSpec spec;
+  spec.level = 5;
+  spec.clientId = "short-session";
+  spec.properties = {0x11, 0x00, 0x00, 0x00, 0x01};  // Session Expiry 1 s
+  spec.will = wire::Will{"bystander/will/short", "session over", 0, false,
+                         {0x18, 0x00, 0x00, 0x00, 0x3C}};  // Will Delay 60 s
+  handshake(client, spec);
+  client.abort();
+  // MQTT 5 section 3.1.3.2.2: the will goes out when the session ends, if that is first.
+  const wire::PublishView will = wire::parsePublish(bystander_->expect(kPublish, 5s));
+  EXPECT_EQ(will.payload, "session over");
+  EXPECT_TRUE(logSays("session short-session expired"));
+}
+
 // ---- 17: configured limits, announced and enforced -----------------------------------------
 
 class RawLimits : public RawBrokerTest {
