@@ -298,6 +298,23 @@ TEST_F(LimitsTest, TopicsOverMaxTopicLengthAreRefused) {
   expectBystanderServed();
 }
 
+TEST_F(LimitsTest, ConnectsOverMaxConnectRateAreRefusedWith0x9F) {
+  startWith({"max_connect_rate 2"});
+  // Ten CONNECTs from one address span at most two one-second windows, so at most four
+  // can be admitted whatever the timing.
+  int admitted = 0;
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    RawClient client(broker_.port());
+    const int code = connectCode(client, connectSpec(kV5, "rate-" + std::to_string(i)));
+    if (code == 0) ++admitted;
+    if (code == 0x9F) ++refused;
+  }
+  EXPECT_LE(admitted, 4);
+  EXPECT_EQ(admitted + refused, 10);
+  EXPECT_TRUE(broker_.waitForLog("max_connect_rate", 3s));
+}
+
 TEST_F(LimitsTest, ConnectionWithoutConnectIsDroppedAfterConnectTimeout) {
   startWith({"connect_timeout 1"});
   RawClient silent(broker_.port());
