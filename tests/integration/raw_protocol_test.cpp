@@ -433,5 +433,43 @@ TEST_F(RawProtocol, C14_04_ExpiredRetainedMessageIsNotSent) {
       << "an expired retained message was sent";
 }
 
+TEST_F(RawProtocol, C14_05_RepeatedSubscribeReplacesAndResendsRetained) {
+  auto publisher = connectV311("resub-pub");
+  publisher->send(wire::publish("resub/t", "stored", 1, 1, true));
+  publisher->expect(kPuback);
+  auto subscriber = connectV311("resub");
+  subscriber->send(wire::subscribe(1, "resub/t", 0));
+  subscriber->expect(kSuback);
+  EXPECT_EQ(wire::parsePublish(subscriber->expect(kPublish)).qos, 0);
+  // MQTT 3.1.1 section 3.8.4: the new subscription replaces the old one and the retained
+  // message is sent again.
+  subscriber->send(wire::subscribe(2, "resub/t", 1));
+  EXPECT_EQ(subscriber->expect(kSuback).wire(), (ByteVector{0x90, 0x03, 0x00, 0x02, 0x01}));
+  const wire::PublishView again = wire::parsePublish(subscriber->expect(kPublish));
+  EXPECT_EQ(again.payload, "stored");
+  EXPECT_EQ(again.qos, 1);
+  subscriber->send(wire::ack(kPuback, again.packetId));
+  publisher->send(wire::publish("resub/t", "live", 1, 2));
+  publisher->expect(kPuback);
+  const wire::PublishView live = wire::parsePublish(subscriber->expect(kPublish));
+  EXPECT_EQ(live.payload, "live");
+  subscriber->send(wire::ack(kPuback, live.packetId));
+  publisher->send(wire::publish("resub/t", "marker"));
+  EXPECT_EQ(wire::parsePublish(subscriber->expect(kPublish)).payload, "marker")
+      << "one subscription, one copy";
+}
+
+TEST_F(RawProtocol, C14_06_PlusWildcardDoesNotMatchDollarTopics) {
+  auto plus = connectV311("plus");
+  plus->send(wire::subscribe(1, "+/broker/version", 0));
+  plus->expect(kSuback);
+  plus->send(wire::subscribe(2, "+/marker", 0));
+  plus->expect(kSuback);
+  auto publisher = connectV311("plus-pub");
+  publisher->send(wire::publish("x/marker", "marker"));
+  EXPECT_EQ(wire::parsePublish(plus->expect(kPublish)).topic, "x/marker")
+      << "'+' matched a $SYS topic";
+}
+
 }  // namespace
 }  // namespace midge::test

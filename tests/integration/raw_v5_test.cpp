@@ -466,6 +466,34 @@ TEST_F(RawLimits, C17_07_TooManyTopicLevelsAreRefused) {
   expectBrokerStillServing();
 }
 
+// Broker bug: a CONNECT whose will QoS exceeds max_qos is accepted (CONNACK 0x00).
+TEST_F(RawLimits, DISABLED_C17_09_WillQosAboveMaxQosIsRefused) {
+  RawClient client(broker_.port());
+  wire::ConnectSpec spec;
+  spec.level = 5;
+  spec.clientId = "will-qos2";
+  spec.keepAlive = 20;
+  spec.will = wire::Will{"w/t", "x", 2, false, {}};
+  client.send(wire::connect(spec));
+  // MQTT 5 section 3.2.2.3.4: CONNACK 0x9B (QoS not supported), then close.
+  EXPECT_EQ(wire::reasonOf(client.expect(kConnack)), 0x9B);
+  EXPECT_TRUE(client.waitClosed(5s));
+}
+
+// Broker bug: a CONNECT with a retained will is accepted although retain_available is false.
+TEST_F(RawLimits, DISABLED_C17_10_RetainedWillWithoutRetainAvailableIsRefused) {
+  RawClient client(broker_.port());
+  wire::ConnectSpec spec;
+  spec.level = 5;
+  spec.clientId = "will-retain";
+  spec.keepAlive = 20;
+  spec.will = wire::Will{"w/t", "x", 0, true, {}};
+  client.send(wire::connect(spec));
+  // MQTT 5 section 3.2.2.3.5: CONNACK 0x9A (Retain not supported), then close.
+  EXPECT_EQ(wire::reasonOf(client.expect(kConnack)), 0x9A);
+  EXPECT_TRUE(client.waitClosed(5s));
+}
+
 class RawQueueLimit : public RawBrokerTest {
  protected:
   void configure(BrokerProcess& broker) override {
