@@ -39,7 +39,7 @@ pattern readwrite clients/%c/#
 pattern read users/%u/inbox
 )";
 
-class AclTest : public ::testing::Test {
+class SecurityAcl : public ::testing::Test {
  protected:
   void TearDown() override {
     if (HasFailure()) std::cerr << "---- broker log ----\n" << broker_.log() << "----\n";
@@ -75,7 +75,7 @@ class AclTest : public ::testing::Test {
   int packets_ = 0;
 };
 
-TEST_F(AclTest, PublishOutsideTheAclIsRefusedWith0x87ForV5) {
+TEST_F(SecurityAcl, PublishOutsideTheAclIsRefusedWith0x87ForV5) {
   startBroker();
   auto watcher = subscriber(broker_.port(), connectSpec(kV311, "watcher", "admin"), "#");
   auto writer = connected(kV5, "writer-v5", "writer");
@@ -89,7 +89,7 @@ TEST_F(AclTest, PublishOutsideTheAclIsRefusedWith0x87ForV5) {
   EXPECT_EQ(writer->expect(kPingresp).type(), kPingresp);
 }
 
-TEST_F(AclTest, PublishOutsideTheAclIsDroppedSilentlyForV311) {
+TEST_F(SecurityAcl, PublishOutsideTheAclIsDroppedSilentlyForV311) {
   startBroker();
   auto watcher = subscriber(broker_.port(), connectSpec(kV5, "watcher", "admin"), "#");
   auto writer = connected(kV311, "writer-v311", "writer");
@@ -101,7 +101,7 @@ TEST_F(AclTest, PublishOutsideTheAclIsDroppedSilentlyForV311) {
   EXPECT_EQ(topicsUntil(*watcher, "sensors/t2", true), Topics{"sensors/t2"});
 }
 
-TEST_F(AclTest, MessagesTheSubscriberMayNotReadAreNotDelivered) {
+TEST_F(SecurityAcl, MessagesTheSubscriberMayNotReadAreNotDelivered) {
   startBroker();
   // Wildcard subscriptions are granted; each message is checked on delivery.
   auto reader = subscriber(broker_.port(), connectSpec(kV5, "reader-1", "reader"), "#");
@@ -121,7 +121,7 @@ TEST_F(AclTest, MessagesTheSubscriberMayNotReadAreNotDelivered) {
   EXPECT_EQ(legacy->expect(kSuback).body.back(), kV311SubscribeFailure);
 }
 
-TEST_F(AclTest, RetainedMessagesTheSubscriberMayNotReadAreNotDelivered) {
+TEST_F(SecurityAcl, RetainedMessagesTheSubscriberMayNotReadAreNotDelivered) {
   startBroker();
   auto admin = connected(kV5, "admin-2", "admin");
   EXPECT_EQ(publishQos1(*admin, "control/config", true, true), kNoMatchingSubscribers);
@@ -140,7 +140,7 @@ TEST_F(AclTest, RetainedMessagesTheSubscriberMayNotReadAreNotDelivered) {
   EXPECT_EQ(seen, (Topics{"control/config", "marker/config", "sensors/config"}));
 }
 
-TEST_F(AclTest, ClientIdPatternGivesEachClientItsOwnTree) {
+TEST_F(SecurityAcl, ClientIdPatternGivesEachClientItsOwnTree) {
   startBroker();
   auto watcher = subscriber(broker_.port(), connectSpec(kV311, "watcher", "admin"), "clients/#");
   // No user name: only the patterns apply.
@@ -158,7 +158,7 @@ TEST_F(AclTest, ClientIdPatternGivesEachClientItsOwnTree) {
   EXPECT_EQ(connectCode(wildcard, connectSpec(kV311, "dev+")), 2);
 }
 
-TEST_F(AclTest, UserNamePatternLimitsReadsToTheUsersInbox) {
+TEST_F(SecurityAcl, UserNamePatternLimitsReadsToTheUsersInbox) {
   startBroker();
   auto alice = subscriber(broker_.port(), connectSpec(kV5, "alice-phone", "alice"), "users/+/inbox");
   auto admin = connected(kV311, "admin-4", "admin");
@@ -173,7 +173,7 @@ TEST_F(AclTest, UserNamePatternLimitsReadsToTheUsersInbox) {
   EXPECT_EQ(topicsUntil(*anonymous, "clients/anon/marker"), Topics{"clients/anon/marker"});
 }
 
-TEST_F(AclTest, EachListenerUsesItsOwnAclFile) {
+TEST_F(SecurityAcl, EachListenerUsesItsOwnAclFile) {
   const std::uint16_t second = pickFreeLoopbackPort();
   writeFile(broker_.dataDir() + "/acl-a", "pattern readwrite a/%c/#\n");
   writeFile(broker_.dataDir() + "/acl-b", "pattern readwrite b/%c/#\n");
@@ -197,7 +197,7 @@ TEST_F(AclTest, EachListenerUsesItsOwnAclFile) {
   EXPECT_EQ(publishQos1(*onB, "a/c2/x", true), kNotAuthorized);
 }
 
-TEST_F(AclTest, ReloadAppliesANewAclAndKeepsTheOldOneWhenBroken) {
+TEST_F(SecurityAcl, ReloadAppliesANewAclAndKeepsTheOldOneWhenBroken) {
   startBroker();
   auto writer = connected(kV5, "writer-r", "writer");
   ASSERT_EQ(publishQos1(*writer, "control/reboot", true), kNotAuthorized);

@@ -112,7 +112,7 @@ class StreamSubscriber {
   std::size_t counts_[16] = {};
 };
 
-class LimitsTest : public ::testing::Test {
+class SecurityLimits : public ::testing::Test {
  protected:
   void TearDown() override {
     if (HasFailure()) std::cerr << "---- broker log ----\n" << broker_.log() << "----\n";
@@ -164,7 +164,7 @@ class LimitsTest : public ::testing::Test {
   std::size_t peakKiB_ = 0;
 };
 
-TEST_F(LimitsTest, PacketOverMaxPacketSizeEndsTheConnectionWith0x95) {
+TEST_F(SecurityLimits, PacketOverMaxPacketSizeEndsTheConnectionWith0x95) {
   startWith({"max_packet_size 1000"});
   auto v5 = connected(kV5, "big-v5");
   v5->send(wire::publish("bystander/big", std::string(2000, 'x'), 0, 0, false, true));
@@ -185,7 +185,7 @@ TEST_F(LimitsTest, PacketOverMaxPacketSizeEndsTheConnectionWith0x95) {
   expectBystanderServed();  // and the oversized messages never reached it
 }
 
-TEST_F(LimitsTest, PayloadOverMessageSizeLimitIsRefusedAndTheClientStays) {
+TEST_F(SecurityLimits, PayloadOverMessageSizeLimitIsRefusedAndTheClientStays) {
   startWith({"message_size_limit 100"});
   auto v5 = connected(kV5, "payload-v5");
   auto v311 = connected(kV311, "payload-v311");
@@ -198,7 +198,7 @@ TEST_F(LimitsTest, PayloadOverMessageSizeLimitIsRefusedAndTheClientStays) {
   EXPECT_TRUE(broker_.waitForLog("payload of 101 bytes exceeds message_size_limit", 3s));
 }
 
-TEST_F(LimitsTest, ConnectionOverMaxConnectionsIsClosedAtOnce) {
+TEST_F(SecurityLimits, ConnectionOverMaxConnectionsIsClosedAtOnce) {
   // The bystander takes one of the three places.
   startWith({"max_connections 3", "sys_interval 1"});
   // The port probe of BrokerProcess::start() may still hold a place for a moment.
@@ -225,7 +225,7 @@ TEST_F(LimitsTest, ConnectionOverMaxConnectionsIsClosedAtOnce) {
   EXPECT_NE(refused.payload, "0");
 }
 
-TEST_F(LimitsTest, ConnectionOverGlobalMaxConnectionsIsClosedAtOnce) {
+TEST_F(SecurityLimits, ConnectionOverGlobalMaxConnectionsIsClosedAtOnce) {
   const std::uint16_t second = pickFreeLoopbackPort();
   startWith({"global_max_connections 2", "listener " + std::to_string(second) + " 127.0.0.1"});
   ASSERT_TRUE(waitForTcpPort(second, 5s));
@@ -237,7 +237,7 @@ TEST_F(LimitsTest, ConnectionOverGlobalMaxConnectionsIsClosedAtOnce) {
   EXPECT_TRUE(broker_.waitForLog("broker is at its global connection limit", 3s, mark));
 }
 
-TEST_F(LimitsTest, MemoryLimitRefusesV5QoS1PublishesWith0x97OnceQueuesAreFull) {
+TEST_F(SecurityLimits, MemoryLimitRefusesV5QoS1PublishesWith0x97OnceQueuesAreFull) {
   startWith({"memory_limit 100000", "max_queued_messages 0", "sys_interval 1"});
   // A subscriber that never acknowledges: past its in-flight window everything queues.
   auto stuck = subscriber(broker_.port(), connectSpec(kV311, "stuck"), "load/#");
@@ -250,7 +250,8 @@ TEST_F(LimitsTest, MemoryLimitRefusesV5QoS1PublishesWith0x97OnceQueuesAreFull) {
     if (reason == 0) ++accepted;
   }
   EXPECT_EQ(reason, kQuotaExceeded);
-  // The budget covers about 100 payloads; the refusal must come near it, not at once.
+  // The budget covers about 100 queued payloads (plus the 20 in flight, which are not
+  // counted): the refusal must come near that, not at once and not never.
   EXPECT_GT(accepted, 50);
   EXPECT_LT(accepted, 200);
 
@@ -272,7 +273,32 @@ TEST_F(LimitsTest, MemoryLimitRefusesV5QoS1PublishesWith0x97OnceQueuesAreFull) {
   expectBystanderServed();
 }
 
-TEST_F(LimitsTest, TopicsOverMaxTopicLevelsAreRefused) {
+// BUG (broker/main.cpp, core/engine): max_inflight_bytes is parsed (broker/config) but
+// engineConfigFrom() never passes it to the engine, and EngineConfig has no such field, so
+// the keyword is accepted and silently ignored: all max_inflight_messages (20) go out.
+// Enable once the engine honours it.
+TEST_F(SecurityLimits, DISABLED_OutgoingBytesInFlightStopAtMaxInflightBytes) {
+  startWith({"max_inflight_bytes 3000"});
+  auto slow = subscriber(broker_.port(), connectSpec(kV311, "never-acks"), "window/#");
+  auto publisher = connected(kV311, "window-publisher");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(publishQos1(*publisher, "window/data", std::string(1000, 'w'), false), 0);
+  }
+  // Everything the broker sends at once went out while it routed the publishes, before it
+  // answers this PINGREQ: count the PUBLISH packets ahead of the PINGRESP.
+  slow->send(wire::pingreq());
+  int inFlight = 0;
+  for (;;) {
+    const ReadResult result = slow->read(3s);
+    ASSERT_EQ(result.status, ReadStatus::Packet);
+    if (result.packet.type() == kPingresp) break;
+    if (result.packet.type() == kPublish) ++inFlight;
+  }
+  EXPECT_GE(inFlight, 1);
+  EXPECT_LE(inFlight, 3);  // a third message of 1009 bytes already crosses 3000
+}
+
+TEST_F(SecurityLimits, TopicsOverMaxTopicLevelsAreRefused) {
   startWith({"max_topic_levels 3"});
   auto v5 = connected(kV5, "deep");
   v5->send(wire::subscribe(1, "a/b/c/d", 1, true));
@@ -290,7 +316,7 @@ TEST_F(LimitsTest, TopicsOverMaxTopicLevelsAreRefused) {
   expectBystanderServed();
 }
 
-TEST_F(LimitsTest, TopicsOverMaxTopicLengthAreRefused) {
+TEST_F(SecurityLimits, TopicsOverMaxTopicLengthAreRefused) {
   startWith({"max_topic_length 16"});
   auto v311 = connected(kV311, "long");
   v311->send(wire::publish("bystander/0123456789", "long", 1, 1));
@@ -298,7 +324,7 @@ TEST_F(LimitsTest, TopicsOverMaxTopicLengthAreRefused) {
   expectBystanderServed();
 }
 
-TEST_F(LimitsTest, ConnectsOverMaxConnectRateAreRefusedWith0x9F) {
+TEST_F(SecurityLimits, ConnectsOverMaxConnectRateAreRefusedWith0x9F) {
   startWith({"max_connect_rate 2"});
   // Ten CONNECTs from one address span at most two one-second windows, so at most four
   // can be admitted whatever the timing.
@@ -315,7 +341,7 @@ TEST_F(LimitsTest, ConnectsOverMaxConnectRateAreRefusedWith0x9F) {
   EXPECT_TRUE(broker_.waitForLog("max_connect_rate", 3s));
 }
 
-TEST_F(LimitsTest, ConnectionWithoutConnectIsDroppedAfterConnectTimeout) {
+TEST_F(SecurityLimits, ConnectionWithoutConnectIsDroppedAfterConnectTimeout) {
   startWith({"connect_timeout 1"});
   RawClient silent(broker_.port());
   const auto opened = Clock::now();
@@ -325,7 +351,7 @@ TEST_F(LimitsTest, ConnectionWithoutConnectIsDroppedAfterConnectTimeout) {
   expectBystanderServed();
 }
 
-TEST_F(LimitsTest, SubscriberThatStopsReadingDoesNotMakeTheBrokerGrow) {
+TEST_F(SecurityLimits, SubscriberThatStopsReadingDoesNotMakeTheBrokerGrow) {
   constexpr std::size_t kPayloadBytes = 64 * 1024;
   constexpr std::size_t kBatch = 16;  // 1 MiB
   constexpr std::size_t kPushedMiB = 200;
@@ -359,6 +385,7 @@ TEST_F(LimitsTest, SubscriberThatStopsReadingDoesNotMakeTheBrokerGrow) {
     }
   };
   push(32);
+  if (HasFatalFailure()) return;
   const std::size_t baselineKiB = residentKiB(broker_.pid());
   ASSERT_GT(baselineKiB, 0u);
   peakKiB_ = baselineKiB;

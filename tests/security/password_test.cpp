@@ -22,7 +22,7 @@ constexpr int kNotAuthorized = 0x87;
 constexpr int kV311BadUserNameOrPassword = 4;
 constexpr int kV311NotAuthorized = 5;
 
-class PasswordFileTest : public ::testing::Test {
+class SecurityPasswords : public ::testing::Test {
  protected:
   void SetUp() override {
     if (*mosquittoPasswd() == '\0') GTEST_SKIP() << "mosquitto_passwd not installed";
@@ -63,7 +63,7 @@ class PasswordFileTest : public ::testing::Test {
   int clients_ = 0;
 };
 
-TEST_F(PasswordFileTest, FileWrittenByMosquittoPasswdWorksUnchanged) {
+TEST_F(SecurityPasswords, FileWrittenByMosquittoPasswdWorksUnchanged) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   tool({mosquittoPasswd(), "-b", passwordFile_, "bob", "hunter2"});
   ASSERT_NE(readFile(passwordFile_).find("alice:$7$"), std::string::npos);
@@ -75,7 +75,7 @@ TEST_F(PasswordFileTest, FileWrittenByMosquittoPasswdWorksUnchanged) {
   EXPECT_EQ(connectAs(3, "alice", "s3cret"), 0);
 }
 
-TEST_F(PasswordFileTest, WrongPasswordIsRefusedWithBadUserNameOrPassword) {
+TEST_F(SecurityPasswords, WrongPasswordIsRefusedWithBadUserNameOrPassword) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   startBroker();
 
@@ -108,7 +108,7 @@ TEST_F(PasswordFileTest, WrongPasswordIsRefusedWithBadUserNameOrPassword) {
   EXPECT_TRUE(counted) << "$SYS/broker/midge/clients/refused never reached 5";
 }
 
-TEST_F(PasswordFileTest, AnonymousClientIsRefusedWhenNotAllowed) {
+TEST_F(SecurityPasswords, AnonymousClientIsRefusedWhenNotAllowed) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   startBroker();
 
@@ -117,7 +117,7 @@ TEST_F(PasswordFileTest, AnonymousClientIsRefusedWhenNotAllowed) {
   EXPECT_EQ(connectAs(kV311, "alice", "s3cret"), 0);
 }
 
-TEST_F(PasswordFileTest, FileEditedWithMidgePasswdWorks) {
+TEST_F(SecurityPasswords, FileEditedWithMidgePasswdWorks) {
   if (*midgePasswd() == '\0') GTEST_SKIP() << "midge-passwd not built";
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   writeFile(passwordFile_, "# plant users\n" + readFile(passwordFile_));
@@ -132,7 +132,7 @@ TEST_F(PasswordFileTest, FileEditedWithMidgePasswdWorks) {
   EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), kBadUserNameOrPassword);
 }
 
-TEST_F(PasswordFileTest, ReloadAdmitsNewUsersAndDropsDeletedOnes) {
+TEST_F(SecurityPasswords, ReloadAdmitsNewUsersAndDropsDeletedOnes) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   startBroker();
   ASSERT_EQ(connectAs(kV5, "carol", "pa55"), kBadUserNameOrPassword);
@@ -154,7 +154,7 @@ TEST_F(PasswordFileTest, ReloadAdmitsNewUsersAndDropsDeletedOnes) {
   EXPECT_EQ(connected.expect(kPingresp).type(), kPingresp);
 }
 
-TEST_F(PasswordFileTest, BrokenFileOnReloadKeepsThePreviousOne) {
+TEST_F(SecurityPasswords, BrokenFileOnReloadKeepsThePreviousOne) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   startBroker();
 

@@ -25,7 +25,7 @@ struct ClientCertificate {
   std::string key;
 };
 
-class TlsTest : public ::testing::Test {
+class SecurityTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { pki_ = new TestPki(); }
   static void TearDownTestSuite() {
@@ -151,9 +151,9 @@ class TlsTest : public ::testing::Test {
   int tools_ = 0;
 };
 
-TestPki* TlsTest::pki_ = nullptr;
+TestPki* SecurityTls::pki_ = nullptr;
 
-TEST_F(TlsTest, ClientsThatTrustTheCaPublishAndSubscribe) {
+TEST_F(SecurityTls, ClientsThatTrustTheCaPublishAndSubscribe) {
   startTls(pki("server.crt"), pki("server.key"));
   mqtt::async_client& paho = pahoConnected("paho-tls", pki("ca.crt"));
   subscribe(paho, "tls/from-mosquitto");
@@ -174,7 +174,7 @@ TEST_F(TlsTest, ClientsThatTrustTheCaPublishAndSubscribe) {
   EXPECT_EQ(received.output, "over TLS\n");
 }
 
-TEST_F(TlsTest, ClientWithTheWrongCaRefusesTheBrokerAndTheBrokerLogsIt) {
+TEST_F(SecurityTls, ClientWithTheWrongCaRefusesTheBrokerAndTheBrokerLogsIt) {
   startTls(pki("server.crt"), pki("server.key"), {"sys_interval 1"});
   std::size_t mark = broker_.logMark();
   const ProcessResult refused = mosquittoPublish(pki("other-ca.crt"), "tls/x", "never");
@@ -197,7 +197,7 @@ TEST_F(TlsTest, ClientWithTheWrongCaRefusesTheBrokerAndTheBrokerLogsIt) {
   EXPECT_NE(count->to_string(), "0");
 }
 
-TEST_F(TlsTest, ExpiredServerCertificateIsRefusedByClients) {
+TEST_F(SecurityTls, ExpiredServerCertificateIsRefusedByClients) {
   startTls(pki("expired-server.crt"), pki("server.key"));
   const std::size_t mark = broker_.logMark();
   const ProcessResult refused = mosquittoPublish(pki("ca.crt"), "tls/x", "never");
@@ -205,7 +205,7 @@ TEST_F(TlsTest, ExpiredServerCertificateIsRefusedByClients) {
   EXPECT_TRUE(broker_.waitForLog("certificate_expired", 5s, mark));
 }
 
-TEST_F(TlsTest, RequiredClientCertificateMissingIsRefusedPresentIsAdmitted) {
+TEST_F(SecurityTls, RequiredClientCertificateMissingIsRefusedPresentIsAdmitted) {
   startTls(pki("server.crt"), pki("server.key"),
            {"cafile " + pki("ca.crt"), "require_certificate true"});
   const std::size_t mark = broker_.logMark();
@@ -230,7 +230,7 @@ TEST_F(TlsTest, RequiredClientCertificateMissingIsRefusedPresentIsAdmitted) {
   EXPECT_TRUE(broker_.waitForLog("certificate verify failed", 5s, mark));
 }
 
-TEST_F(TlsTest, CertificateCommonNameIsTheUserNameInAclPatterns) {
+TEST_F(SecurityTls, CertificateCommonNameIsTheUserNameInAclPatterns) {
   writeFile(broker_.dataDir() + "/acl",
             "pattern readwrite devices/%u/#\n"
             "user device-7\n"
@@ -253,7 +253,7 @@ TEST_F(TlsTest, CertificateCommonNameIsTheUserNameInAclPatterns) {
   EXPECT_TRUE(broker_.waitForLog("not authorized to publish to devices/device-7/cmd", 3s));
 }
 
-TEST_F(TlsTest, HandshakeThatStallsIsDroppedAfterTheTimeout) {
+TEST_F(SecurityTls, HandshakeThatStallsIsDroppedAfterTheTimeout) {
   startTls(pki("server.crt"), pki("server.key"));
   mqtt::async_client& paho = pahoConnected("paho-during-stall", pki("ca.crt"));
   RawClient stalled(broker_.port());  // TCP only: never sends a ClientHello
@@ -264,7 +264,7 @@ TEST_F(TlsTest, HandshakeThatStallsIsDroppedAfterTheTimeout) {
   EXPECT_LT(publishReason(paho, "tls/after-stall", "fine"), 0x80);  // still served
 }
 
-TEST_F(TlsTest, ReloadServesTheNewCertificateAndKeepsConnectedClients) {
+TEST_F(SecurityTls, ReloadServesTheNewCertificateAndKeepsConnectedClients) {
   const std::string cert = broker_.dataDir() + "/server.crt";
   const std::string key = broker_.dataDir() + "/server.key";
   copyFile(pki("server.crt"), cert);
@@ -292,7 +292,7 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateAndKeepsConnectedClients) {
   EXPECT_TRUE(before.is_connected());
 }
 
-TEST_F(TlsTest, ReloadWithABrokenKeyKeepsThePreviousCertificate) {
+TEST_F(SecurityTls, ReloadWithABrokenKeyKeepsThePreviousCertificate) {
   const std::string cert = broker_.dataDir() + "/server.crt";
   const std::string key = broker_.dataDir() + "/server.key";
   copyFile(pki("server.crt"), cert);
