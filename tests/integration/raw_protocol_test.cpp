@@ -363,6 +363,23 @@ TEST_F(RawProtocol, C13_02_V5ClientAndV311ClientInteroperate) {
   EXPECT_EQ(wire::parsePublish(bystander_->expect(kPublish)).payload, "hello 3.1.1");
 }
 
+TEST_F(RawProtocol, C13_03_V311ClientsCanShareASubscription) {
+  auto first = connectV311("share-a");
+  auto second = connectV311("share-b");
+  first->send(wire::subscribe(1, "$share/grp/jobs/#", 0));
+  first->expect(kSuback);
+  second->send(wire::subscribe(1, "$share/grp/jobs/#", 0));
+  second->expect(kSuback);
+  auto publisher = connectV311("share-pub");
+  publisher->send(wire::publish("jobs/1", "one"));
+  publisher->send(wire::publish("jobs/2", "two"));
+  // Round-robin: each member gets one of the two, not both.
+  const wire::PublishView a = wire::parsePublish(first->expect(kPublish));
+  const wire::PublishView b = wire::parsePublish(second->expect(kPublish));
+  EXPECT_NE(a.payload, b.payload);
+  EXPECT_TRUE(first->nothingWithin(200ms));
+}
+
 // ---- 14: retained messages and $-topics ---------------------------------------------------
 
 TEST_F(RawProtocol, C14_01_RetainedFlagOnlyOnMessagesSentBecauseOfASubscription) {
