@@ -71,6 +71,7 @@ bool parseCommandLine(int argc, char** argv, CommandLine& out) {
 midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   midge::EngineConfig engine;
   engine.maxInflightMessages = config.maxInflightMessages;
+  engine.maxInflightBytes = config.maxInflightBytes;
   engine.maxQueuedMessages = config.maxQueuedMessages;
   engine.maxQueuedBytes = config.maxQueuedBytes;
   engine.maxPacketSize = config.maxPacketSize;

@@ -120,6 +120,7 @@ class Broker final : public ConnectionEvents {
   Connection* onlineConnection(const Session& session);
   std::uint16_t allocatePacketId(Session& session);
   std::size_t windowFor(const Connection& connection) const;
+  bool windowFull(const Session& session, const Connection& connection) const;
   bool messageExpired(const Message& message) const;
   void persistMessage(const MessagePtr& message);
   void persistDelivery(const Session& session, const Delivery& delivery);

@@ -14,6 +14,9 @@ struct EngineConfig {
   // Outgoing window per client (min with the client's Receive Maximum), and the Receive
   // Maximum we announce for QoS 1/2 PUBLISH from clients. Mosquitto: max_inflight_messages.
   std::uint16_t maxInflightMessages = 20;
+  // Payload bytes in flight per client beyond which new QoS 1/2 messages wait in the queue;
+  // 0: no limit. Mosquitto's max_inflight_bytes.
+  std::size_t maxInflightBytes = 0;
   // Per-session queue of messages not yet in flight; 0 means unlimited (not advised).
   std::size_t maxQueuedMessages = 1000;
   std::size_t maxQueuedBytes = 0;

@@ -96,7 +96,11 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     return;
   }
   if (decision.reason != ReasonCode::Success) {
-    refuseConnect(connection, decision.reason, "authentication failed");
+    refuseConnect(connection, decision.reason,
+                  "authentication failed for client id '" + std::string(connect.clientId) +
+                      "', user " +
+                      (connect.username ? "'" + std::string(*connect.username) + "'"
+                                        : std::string("<anonymous>")));
     return;
   }
   finishConnect(connection, connect, decision);

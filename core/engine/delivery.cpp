@@ -21,6 +21,16 @@ std::size_t Broker::windowFor(const Connection& connection) const {
   return window;
 }
 
+bool Broker::windowFull(const Session& session, const Connection& connection) const {
+  if (session.inflight.size() >= windowFor(connection)) return true;
+  if (config_.maxInflightBytes == 0) return false;
+  // Summed on demand: the window is small, and a running total would have to be kept
+  // right on every path that ends a delivery.
+  std::size_t bytes = 0;
+  for (const Delivery& delivery : session.inflight) bytes += delivery.message->payload.size();
+  return bytes >= config_.maxInflightBytes;
+}
+
 bool Broker::messageExpired(const Message& message) const {
   return message.expiresAt != 0 && clock_.wallSeconds() >= message.expiresAt;
 }
@@ -40,7 +50,7 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
 
   const bool canSendNow = connection != nullptr && session.queue.empty() &&
                           !output_.congested(connection->id) &&
-                          (qos == 0 || session.inflight.size() < windowFor(*connection));
+                          (qos == 0 || !windowFull(session, *connection));
   if (canSendNow) {
     if (qos == 0) {
       sendPublish(*connection, delivery, false);
@@ -76,10 +86,9 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
 void Broker::pumpQueue(Session& session) {
   Connection* connection = onlineConnection(session);
   if (connection == nullptr) return;
-  const std::size_t window = windowFor(*connection);
   while (!session.queue.empty() && !output_.congested(connection->id)) {
     Delivery& front = session.queue.front();
-    if (front.qos > 0 && session.inflight.size() >= window) break;
+    if (front.qos > 0 && windowFull(session, *connection)) break;
     Delivery delivery = std::move(front);
     session.queue.pop_front();
     const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();

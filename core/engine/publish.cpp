@@ -174,7 +174,7 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
         Session* session = sessionsByIndex_[candidate];
         if (session == nullptr) return false;
         Connection* connection = onlineConnection(*session);
-        return connection != nullptr && session->inflight.size() < windowFor(*connection) &&
+        return connection != nullptr && !windowFull(*session, *connection) &&
                !output_.congested(connection->id);
       });
   if (matches_.empty()) return 0;

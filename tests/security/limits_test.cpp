@@ -273,11 +273,9 @@ TEST_F(SecurityLimits, MemoryLimitRefusesV5QoS1PublishesWith0x97OnceQueuesAreFul
   expectBystanderServed();
 }
 
-// BUG (broker/main.cpp, core/engine): max_inflight_bytes is parsed (broker/config) but
-// engineConfigFrom() never passes it to the engine, and EngineConfig has no such field, so
-// the keyword is accepted and silently ignored: all max_inflight_messages (20) go out.
-// Enable once the engine honours it.
-TEST_F(SecurityLimits, DISABLED_OutgoingBytesInFlightStopAtMaxInflightBytes) {
+// max_inflight_bytes holds QoS 1/2 messages in the queue once that many payload bytes are
+// unacknowledged, whatever max_inflight_messages allows.
+TEST_F(SecurityLimits, OutgoingBytesInFlightStopAtMaxInflightBytes) {
   startWith({"max_inflight_bytes 3000"});
   auto slow = subscriber(broker_.port(), connectSpec(kV311, "never-acks"), "window/#");
   auto publisher = connected(kV311, "window-publisher");
