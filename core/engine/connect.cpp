@@ -58,6 +58,15 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     return;
   }
 
+  if (connect.will && connect.will->qos > connection.maxQos) {
+    refuseConnect(connection, ReasonCode::QoSNotSupported, "will QoS above max_qos");
+    return;
+  }
+  if (connect.will && connect.will->retain && !config_.retainAvailable) {
+    refuseConnect(connection, ReasonCode::RetainNotSupported,
+                  "retained will while retain_available is false");
+    return;
+  }
   if (!admitConnectRate(connection)) {
     refuseConnect(connection, ReasonCode::ConnectionRateExceeded,
                   "too many CONNECTs from this address (max_connect_rate)");

@@ -76,7 +76,7 @@ void Broker::publishWill(Session& session) {
   session.will.reset();
   session.willDueMs = 0;
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
-  if (!authenticator_.allowPublish(identity, will.topic)) {
+  if (will.topic.rfind("$SYS", 0) == 0 || !authenticator_.allowPublish(identity, will.topic)) {
     ++stats_.publishDenied;
     log(LogLevel::Notice, "will of " + session.clientId + " not authorized for " + will.topic);
     return;

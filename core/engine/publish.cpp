@@ -20,6 +20,12 @@ bool isV5(const Connection& connection) {
   return connection.version == codec::ProtocolVersion::V5;
 }
 
+// $SYS/ belongs to the broker: a client writing there could fake statistics dashboards
+// rely on, so it is refused like an ACL denial (Mosquitto does the same).
+bool isSysTopic(std::string_view topic) {
+  return topic == "$SYS" || topic.rfind("$SYS/", 0) == 0;
+}
+
 }  // namespace
 
 void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
@@ -88,7 +94,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     return;
   }
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
-  if (!authenticator_.allowPublish(identity, publish.topic)) {
+  if (isSysTopic(publish.topic) || !authenticator_.allowPublish(identity, publish.topic)) {
     ++stats_.publishDenied;
     log(LogLevel::Notice, describe(connection) + ": not authorized to publish to " +
                               std::string(publish.topic));

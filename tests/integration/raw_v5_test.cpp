@@ -254,9 +254,9 @@ TEST_F(RawV5, C16_12_WillPropertiesArePassedThrough) {
   EXPECT_TRUE(contains(will.properties, {0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v'}));
 }
 
-// Broker bug: a client PUBLISH to $SYS/... is accepted and replaces the broker's retained
-// value (Mosquitto refuses every client write under $SYS).
-TEST_F(RawV5, DISABLED_C16_13_ClientsCannotPublishIntoSys) {
+// A client PUBLISH to $SYS/... must not replace the broker's retained value (Mosquitto
+// refuses every client write under $SYS).
+TEST_F(RawV5, C16_13_ClientsCannotPublishIntoSys) {
   auto spoofer = connectV311("spoofer");
   spoofer->send(wire::publish("$SYS/broker/version", "fake broker 9.9", 1, 1, true));
   spoofer->expect(kPuback);
@@ -466,8 +466,8 @@ TEST_F(RawLimits, C17_07_TooManyTopicLevelsAreRefused) {
   expectBrokerStillServing();
 }
 
-// Broker bug: a CONNECT whose will QoS exceeds max_qos is accepted (CONNACK 0x00).
-TEST_F(RawLimits, DISABLED_C17_09_WillQosAboveMaxQosIsRefused) {
+// A CONNECT whose will QoS exceeds max_qos is refused.
+TEST_F(RawLimits, C17_09_WillQosAboveMaxQosIsRefused) {
   RawClient client(broker_.port());
   wire::ConnectSpec spec;
   spec.level = 5;
@@ -480,8 +480,8 @@ TEST_F(RawLimits, DISABLED_C17_09_WillQosAboveMaxQosIsRefused) {
   EXPECT_TRUE(client.waitClosed(5s));
 }
 
-// Broker bug: a CONNECT with a retained will is accepted although retain_available is false.
-TEST_F(RawLimits, DISABLED_C17_10_RetainedWillWithoutRetainAvailableIsRefused) {
+// A CONNECT with a retained will is refused while retain_available is false.
+TEST_F(RawLimits, C17_10_RetainedWillWithoutRetainAvailableIsRefused) {
   RawClient client(broker_.port());
   wire::ConnectSpec spec;
   spec.level = 5;
