@@ -75,7 +75,7 @@ TEST_F(PahoV5, EmptyClientIdGetsAnAssignedIdentifier) {
   ASSERT_TRUE(properties.contains(property::ASSIGNED_CLIENT_IDENTIFER));
   const std::string assigned =
       mqtt::get<std::string>(properties, property::ASSIGNED_CLIENT_IDENTIFER);
-  EXPECT_FALSE(assigned.empty());
+  EXPECT_EQ(assigned.rfind("auto-", 0), 0u) << assigned << ": auto_id_prefix defaults to auto-";
   EXPECT_TRUE(broker_.waitForLog("as " + assigned, 3s));
 }
 
