@@ -1,6 +1,5 @@
 // Eclipse Paho MQTT C++ as an MQTT 3.1.1 client: what an application written against Paho
 // sees from midge.
-#include <algorithm>
 #include <thread>
 
 #include "tests/integration/paho_support.hpp"

@@ -2,7 +2,6 @@
 // subscription options as an application sees them.
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <set>
 #include <thread>
 
