@@ -11,7 +11,7 @@ class Backoff {
  public:
   Backoff(std::uint32_t firstMs, std::uint32_t maxMs, std::uint32_t seed)
       : firstMs_(firstMs), maxMs_(maxMs < firstMs ? firstMs : maxMs), nextMs_(firstMs_),
-        random_(seed) {}
+        random_(mix(seed)) {}
 
   // The delay before the next attempt; each call doubles the base for the following one.
   std::uint32_t next() {
@@ -26,6 +26,17 @@ class Backoff {
   void reset() { nextMs_ = firstMs_; }
 
  private:
+  // minstd_rand's first outputs for nearby seeds are nearly equal; a finalizer (from
+  // MurmurHash3) spreads seeds that differ in a few bits over the whole range.
+  static std::uint32_t mix(std::uint32_t value) {
+    value ^= value >> 16;
+    value *= 0x85EBCA6Bu;
+    value ^= value >> 13;
+    value *= 0xC2B2AE35u;
+    value ^= value >> 16;
+    return value % 0x7FFFFFFEu + 1u;  // minstd_rand needs a non-zero seed below its modulus
+  }
+
   std::uint32_t firstMs_;
   std::uint32_t maxMs_;
   std::uint32_t nextMs_;

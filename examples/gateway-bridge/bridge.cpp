@@ -40,6 +40,15 @@ std::uint64_t monotonicMs() {
 }
 
 
+// Gateways of one fleet often boot the same image at the same time with the same PIDs;
+// their client identifiers differ, so they go into the seed too.
+std::uint32_t jitterSeed(const std::string& clientId) {
+  std::uint32_t seed = static_cast<std::uint32_t>(::getpid()) ^
+                       static_cast<std::uint32_t>(monotonicMs());
+  for (const char c : clientId) seed = seed * 31u + static_cast<unsigned char>(c);
+  return seed;
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   for (const char c : text.substr(0, 80)) {
@@ -79,8 +88,7 @@ Bridge::Bridge(BridgeOptions options)
       rx_(kRxBufferBytes),
       inflight_(kInflightBufferBytes),
       client_(tcp_.transport(), {tx_, rx_, inflight_}, makeCallbacks()),
-      backoff_(options_.backoffFirstMs, options_.backoffMaxMs,
-               static_cast<std::uint32_t>(::getpid()) ^ static_cast<std::uint32_t>(monotonicMs())),
+      backoff_(options_.backoffFirstMs, options_.backoffMaxMs, jitterSeed(options_.clientId)),
       readings_(options_.bufferCapacity) {}
 
 Bridge::~Bridge() {

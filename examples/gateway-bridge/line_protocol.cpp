@@ -50,11 +50,12 @@ ParsedLine parseLine(std::string_view line) {
   const std::string_view key = line.substr(0, keyEnd);
   std::string_view rest = line.substr(keyEnd);
   if (rest.empty()) return invalid("key without a value");
-  if (rest.front() == '=') {
-    rest.remove_prefix(1);
-  } else if (!isBlank(rest.front())) {
+  if (rest.front() != '=' && !isBlank(rest.front())) {
     return invalid("key must be followed by '=' or a blank");
   }
+  // "T 21.5", "T=21.5" and "T = 21.5" all mean the same reading.
+  rest = trim(rest);
+  if (!rest.empty() && rest.front() == '=') rest.remove_prefix(1);
   const std::string_view value = trim(rest);
   if (value.empty()) return invalid("key without a value");
   if (value.size() > kMaxValueLength) return invalid("value longer than 200 bytes");

@@ -3,7 +3,7 @@
 //
 // Device -> bridge, one reading per line (LF, or CR LF):
 //   T 21.5            KEY, blanks, VALUE
-//   humidity=40       KEY=VALUE
+//   humidity=40       KEY=VALUE (blanks around the '=' are allowed)
 //   # boot v1.2       a comment: logged, not published
 // KEY is 1-32 characters of [A-Za-z0-9_-] and becomes the last topic level
 // (<prefix>/<device>/<KEY>). VALUE is the rest of the line without surrounding blanks,
