@@ -283,6 +283,7 @@ class Driver {
   void endTurn() {
     if (batching_) return;
     broker_->endOfTurn();
+    if (broker_->stats().storeFailures != 0) output_.commitFailed = true;
     checkTurnInvariants();
   }
 
@@ -362,6 +363,30 @@ class Driver {
   Bytes payloadFor(std::uint8_t bits) const {
     if ((bits & 0x08) != 0) return Bytes(kInvalidUtf8);
     return Bytes(payload_.data(), pick(kPayloadSizes, bits & 7u));
+  }
+
+  // Payloads of 5 bytes or more carry a marker that tells messages apart (engine_model.hpp
+  // checkExactlyOnce); a QoS 2 resend with DUP repeats the marker of the message it resends.
+  void markPayload(Slot& slot, codec::Publish& publish) {
+    if (publish.payload.size() < CheckingOutput::kMarkerSize ||
+        publish.payload.data() != payload_.data()) {
+      return;
+    }
+    const ConnectionModel* model = output_.find(slot.id);
+    const std::string clientId = model != nullptr ? model->clientId : std::string();
+    std::uint32_t marker = nextMarker_++ & 0xFFFFu;
+    if (publish.qos == 2 && !clientId.empty()) {
+      const auto key = std::make_pair(clientId, publish.packetId);
+      auto open = output_.openQos2.find(key);
+      if (publish.dup && open != output_.openQos2.end()) {
+        marker = open->second;
+      } else {
+        output_.openQos2[key] = marker;
+      }
+    }
+    markedPayload_.assign(publish.payload.begin(), publish.payload.end());
+    CheckingOutput::writeMarker(marker, markedPayload_.data());
+    publish.payload = Bytes(markedPayload_.data(), markedPayload_.size());
   }
 
   std::uint16_t freshId(Slot& slot) {
@@ -527,6 +552,7 @@ class Driver {
       if (slot.usedIds.size() > 16) slot.usedIds.erase(slot.usedIds.begin());
     }
     publish.payload = payloadFor(p2);
+    markPayload(slot, publish);
     if (version == ProtocolVersion::V5 && (p2 & 0xF0) != 0) {
       codec::Properties& properties = publish.properties;
       const std::uint8_t p3 = (p2 & 0xE0) != 0 ? in_.u8() : 0;
@@ -704,6 +730,8 @@ class Driver {
   Slot slots_[kSlots];
   ConnectionId nextConnectionId_ = 1;
   std::vector<std::uint8_t> payload_;
+  std::vector<std::uint8_t> markedPayload_;
+  std::uint32_t nextMarker_ = 1;
   bool batching_ = false;
   bool deferCloses_ = false;
 };
