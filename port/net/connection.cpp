@@ -146,8 +146,8 @@ void EventLoop::onReadable(Connection& c) {
         handler_->onBytes(id, chunk);
         delivered = true;
       } else {
-        deliverWire(c, chunk);
-        delivered = delivered || c.engineKnows;
+        // A partial TLS record or a handshake message gives the engine nothing: no turn.
+        delivered = deliverWire(c, chunk) || delivered;
       }
       // The engine (or the filter) may have closed the connection: what follows is
       // discarded, as after a DISCONNECT.
@@ -162,8 +162,9 @@ void EventLoop::onReadable(Connection& c) {
 }
 
 // TLS path: wire bytes go through the filter; the engine hears of the connection only
-// once the handshake is complete.
-void EventLoop::deliverWire(Connection& c, Bytes wire) {
+// once the handshake is complete. Returns whether the engine got onOpen or onBytes, so
+// that a read which gave it nothing ends no turn.
+bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   plainScratch_.clear();
   wireScratch_.clear();
   bool ok = c.filter->onReceive(wire, plainScratch_, wireScratch_);
@@ -171,9 +172,10 @@ void EventLoop::deliverWire(Connection& c, Bytes wire) {
   if (!ok) {
     ++counters_.tlsFailures;
     log(LogLevel::Warning, Callbacks::describe(c) + ": TLS error: " + c.filter->error());
-    beginClose(c);  // flushes the alert the filter may have queued
-    return;
+    beginClose(c);  // flushes the alert the filter may have queued; onClose comes later
+    return false;
   }
+  bool delivered = false;
   if (c.state == ConnectionState::Handshaking && c.filter->handshakeDone()) {
     if (c.timer != nullptr) event_del(c.timer);
     c.state = ConnectionState::Open;
@@ -184,11 +186,13 @@ void EventLoop::deliverWire(Connection& c, Bytes wire) {
                              (c.peer.certIdentity.empty() ? "" : ", client " +
                                                                      c.peer.certIdentity));
     handler_->onOpen(c.id, c.peer);
-    markTurn();
+    delivered = true;
   }
   if (c.state == ConnectionState::Open && !plainScratch_.empty()) {
     handler_->onBytes(c.id, Bytes(plainScratch_));
+    delivered = true;
   }
+  return delivered;
 }
 
 void EventLoop::onWriteDrained(Connection& c) {

@@ -267,11 +267,12 @@ void EventLoop::cutEverything() {
   event_base_loopexit(base_, nullptr);
 }
 
-// The turn: every callback that hands events to the engine calls markTurn(). The first
-// call of an iteration activates turnEvent_, which libevent appends to the tail of the
-// active queue: the read/accept/close/tick callbacks already ready in this iteration run
-// before it, then the engine gets one endOfTurn(). One priority is enough for that, and
-// unlike a lower priority it cannot be starved by a steady stream of reads.
+// The turn: every callback that hands events to the engine calls markTurn(), and no other
+// (a read that gave the engine nothing must not end a turn). The first call of an
+// iteration activates turnEvent_, which libevent appends to the tail of the active queue:
+// the read/accept/close/tick callbacks already ready in this iteration run before it, then
+// the engine gets one endOfTurn(). One priority is enough for that, and unlike a lower
+// priority it cannot be starved by a steady stream of reads.
 void EventLoop::markTurn() {
   if (turnPending_) return;
   turnPending_ = true;
@@ -292,8 +293,10 @@ void EventLoop::tick() {
 void EventLoop::onSignal(int signal) {
   if (signal == SIGHUP) {
     log(LogLevel::Notice, "SIGHUP: reloading");
-    if (onReload_) onReload_();
-    markTurn();
+    if (onReload_) {
+      onReload_();
+      markTurn();  // the reload may have changed what the engine sends
+    }
     return;
   }
   if (stopping_) {
@@ -304,8 +307,10 @@ void EventLoop::onSignal(int signal) {
   }
   log(LogLevel::Notice, std::string(signalName(signal)) + ": shutting down");
   // The callback may have the engine send a last DISCONNECT: stop() then flushes it.
-  if (onShutdown_) onShutdown_();
-  markTurn();
+  if (onShutdown_) {
+    onShutdown_();
+    markTurn();
+  }
   stop();
 }
 

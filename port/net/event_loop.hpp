@@ -132,7 +132,7 @@ class EventLoop final : public Output, public Clock {
   bool init(std::string& error);
 
   void accept(Listener& listener, int fd, const std::string& peer);
-  void deliverWire(Connection& c, Bytes wire);
+  bool deliverWire(Connection& c, Bytes wire);  // true if the engine heard of anything
   void onReadable(Connection& c);
   void onWriteDrained(Connection& c);
   void onSocketEvent(Connection& c, short what);
