@@ -4,9 +4,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,8 +21,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/engine/io.hpp"
@@ -155,13 +158,37 @@ class FakeEngine : public ConnectionEvents {
   bool nested_ = false;
 };
 
+inline const char* kindName(Kind kind) {
+  switch (kind) {
+    case Kind::Open: return "open";
+    case Kind::Bytes: return "bytes";
+    case Kind::Writable: return "writable";
+    case Kind::Close: return "close";
+    case Kind::Tick: return "tick";
+    case Kind::EndOfTurn: return "END";
+  }
+  return "?";
+}
+
+// "open#1 END bytes#1 ..." so that a failure shows the sequence that broke a rule.
+inline std::string trace(const std::vector<Event>& events) {
+  std::ostringstream out;
+  for (const Event& e : events) {
+    out << (&e == events.data() ? "" : " ") << kindName(e.kind);
+    if (e.id != 0) out << '#' << e.id;
+  }
+  return out.str();
+}
+
 // The rules every run must keep: per id open first, nothing after close; every batch of
 // events ends with one endOfTurn; no engine call inside another.
 inline void expectWellFormed(const FakeEngine& engine, bool allowEmptyTurns = false) {
   EXPECT_FALSE(engine.nested()) << "the loop re-entered the engine";
   std::map<ConnectionId, int> state;  // 0 unseen, 1 open, 2 closed
   bool eventsSinceTurn = false;
-  for (const Event& e : engine.events()) {
+  const std::vector<Event> events = engine.events();
+  SCOPED_TRACE("events: " + trace(events));
+  for (const Event& e : events) {
     switch (e.kind) {
       case Kind::Open:
         EXPECT_EQ(state[e.id], 0) << "connection " << e.id << " opened twice";
@@ -186,6 +213,26 @@ inline void expectWellFormed(const FakeEngine& engine, bool allowEmptyTurns = fa
     eventsSinceTurn = true;
   }
   EXPECT_FALSE(eventsSinceTurn) << "the last events were not followed by endOfTurn";
+}
+
+// Runs the loop in this thread until a hook of the test calls stop(), for tests in which a
+// tick would blur the turns under test: the tick interval is the deadline, and a tick
+// stops the loop and fails the test.
+inline void runWithoutTicks(EventLoop& loop, FakeEngine& engine) {
+  auto previous = engine.tickHook;
+  engine.tickHook = [&] {
+    ADD_FAILURE() << "deadline: the test did not stop the loop before the first tick";
+    loop.stop();
+  };
+  EXPECT_EQ(loop.run(), 0);
+  engine.tickHook = previous;
+}
+
+inline LoopOptions tickFreeOptions() {
+  LoopOptions o;
+  o.tickMs = static_cast<std::uint32_t>(3 * kDeadline.count());
+  o.shutdownFlushTimeoutMs = 200;
+  return o;
 }
 
 // Runs the loop in this thread until `done` (checked on every tick) or the deadline.
@@ -283,6 +330,21 @@ class Client {
       if (!readSome(data, 1 << 16, until)) break;
     }
     return data;
+  }
+  // Waits until the peer's kernel has acknowledged every byte sent. Those bytes are then
+  // queued on the peer's socket, which is readable, and a connection still waiting in the
+  // listener's backlog is complete and can be accepted. connect() returning promises
+  // neither: the final ACK of the handshake may still be in flight on a loaded host.
+  // Linux only (SIOCOUTQ); there is no event for an ACK, so this polls with a deadline.
+  bool waitUntilAcked(milliseconds timeout = kDeadline) const {
+    auto until = Clock::now() + timeout;
+    while (true) {
+      int unacked = 0;
+      if (::ioctl(fd_, SIOCOUTQ, &unacked) != 0) return false;
+      if (unacked == 0) return true;
+      if (Clock::now() > until) return false;
+      ::poll(nullptr, 0, 1);
+    }
   }
   bool eof() const { return eof_; }
   int fd() const { return fd_; }
