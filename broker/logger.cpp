@@ -15,7 +15,9 @@ int syslogPriority(LogLevel level) {
     case LogLevel::Warning: return LOG_WARNING;
     case LogLevel::Notice: return LOG_NOTICE;
     case LogLevel::Info: return LOG_INFO;
-    case LogLevel::Debug: return LOG_DEBUG;
+    case LogLevel::Debug:
+    case LogLevel::Subscribe:
+    case LogLevel::Unsubscribe: return LOG_DEBUG;
   }
   return LOG_INFO;
 }
@@ -54,6 +56,8 @@ bool Logger::enabled(LogLevel level) const {
     case LogLevel::Notice: return types.notice;
     case LogLevel::Info: return types.information;
     case LogLevel::Debug: return types.debug;
+    case LogLevel::Subscribe: return types.subscribe;
+    case LogLevel::Unsubscribe: return types.unsubscribe;
   }
   return true;
 }

@@ -21,7 +21,9 @@ struct PeerInfo {
   std::string certIdentity;  // client certificate CN/subject when the listener asks for it
 };
 
-enum class LogLevel : std::uint8_t { Error, Warning, Notice, Info, Debug };
+// Subscribe and Unsubscribe are Mosquitto's log types of the same names: a record of every
+// subscription change, off by default.
+enum class LogLevel : std::uint8_t { Error, Warning, Notice, Info, Debug, Subscribe, Unsubscribe };
 
 // Implemented by the driver. Contract:
 // - send() copies the bytes before returning; the engine reuses its buffer.

@@ -72,6 +72,8 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       store_.saveSubscription({session.clientId, std::string(request.filter), options, identifier});
     }
     suback.reasonCodes.push_back(qos);
+    log(LogLevel::Subscribe, session.clientId + " " + std::to_string(qos) + " " +
+                                 std::string(request.filter));
     const int retainHandling = (options >> 4) & 0x03;
     if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
       retainedRequests.push_back({request.filter, entry});
@@ -123,6 +125,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
     if (!topic::validateTopicFilter(filter).ok()) {
       reason = ReasonCode::TopicFilterInvalid;
     } else if (tree_.unsubscribe(filter, session.index)) {
+      log(LogLevel::Unsubscribe, session.clientId + " " + std::string(filter));
       auto it = session.subscriptions.find(filter);
       if (it != session.subscriptions.end()) session.subscriptions.erase(it);
       if (session.durable()) store_.deleteSubscription(session.clientId, filter);
