@@ -239,13 +239,10 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
 
   // A new durable session cannot be committed either: its CONNECT is not accepted.
   {
-    SessionSpec newcomer;
-    newcomer.clientId = "durable-newcomer";
-    newcomer.level = 5;
     RawClient client(broker.port());
     wire::ConnectSpec connect;
     connect.level = 5;
-    connect.clientId = newcomer.clientId;
+    connect.clientId = "durable-newcomer";
     connect.cleanStart = false;
     connect.properties = {0x11, 0x00, 0x00, 0x0E, 0x10};  // Session Expiry Interval 3600
     ASSERT_TRUE(client.send(wire::connect(connect)));

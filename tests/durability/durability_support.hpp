@@ -3,10 +3,8 @@
 // and SQLite utilities for checking what is on disk.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "tests/integration/broker_process.hpp"

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -317,10 +318,92 @@ TEST_P(RestartTest, InboundQos2PacketIdSurvivesSoTheResendIsNotDeliveredTwice) {
       << "the resent QoS 2 PUBLISH was delivered a second time";
 }
 
+TEST_P(RestartTest, QueuedMessageOutlivesItsClearedRetainedCopy) {
+  // One stored message row is shared by the retained entry and the queued delivery; clearing
+  // the retained entry must not take the row from the delivery.
+  const SessionSpec sub = subscriberSpec("shared-row-sub");
+  {
+    Connected first = connectSession(broker_.port(), sub);
+    subscribe(*first.client, sub, 1, "row/#", 1);
+    first.client->send(wire::disconnect(v5()));
+  }
+  {
+    Connected publisher = connectPublisher();
+    publishQos1(*publisher.client, false, "row/t", "kept-for-the-session", 1, true);
+    publishQos1(*publisher.client, false, "row/t", "", 2, true);  // clears the retained copy
+  }
+
+  restart(GetParam().crash);
+
+  Connected again = connectSession(broker_.port(), sub);
+  EXPECT_TRUE(again.sessionPresent);
+  Connected marker = connectPublisher();
+  publishQos1(*marker.client, false, "row/t", "marker", 3);
+  const std::vector<wire::PublishView> seen = receiveUntil(*again.client, v5(), "marker");
+  // The empty retained PUBLISH is an ordinary message to a session already subscribed.
+  EXPECT_EQ(payloadsOf(seen), (std::vector<std::string>{"kept-for-the-session", "", "marker"}));
+}
+
+TEST_P(RestartTest, SharedSubscriptionOfADurableSessionSurvives) {
+  const SessionSpec sub = subscriberSpec("shared-sub");
+  {
+    Connected first = connectSession(broker_.port(), sub);
+    subscribe(*first.client, sub, 1, "$share/group/shared/#", 1);
+    first.client->send(wire::disconnect(v5()));
+  }
+  {
+    Connected publisher = connectPublisher();
+    publishQos1(*publisher.client, false, "shared/t", "queued-for-the-group", 1);
+  }
+
+  restart(GetParam().crash);
+
+  Connected again = connectSession(broker_.port(), sub);
+  EXPECT_TRUE(again.sessionPresent);
+  Connected publisher = connectPublisher();
+  publishQos1(*publisher.client, false, "shared/t", "after-restart", 2);
+  EXPECT_EQ(payloadsOf(receiveUntil(*again.client, v5(), "after-restart")),
+            (std::vector<std::string>{"queued-for-the-group", "after-restart"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Durability, RestartTest,
                          ::testing::Values(Mode{4, false}, Mode{4, true}, Mode{5, false},
                                            Mode{5, true}),
                          modeName);
+
+// The subscription identifier (0x0B) 42 as it appears in a PUBLISH's properties.
+bool carriesSubscriptionId42(const wire::PublishView& view) {
+  const ByteVector wanted{0x0B, 0x2A};
+  return std::search(view.properties.begin(), view.properties.end(), wanted.begin(),
+                     wanted.end()) != view.properties.end();
+}
+
+TEST_F(DurableBrokerTest, SubscriptionIdentifierSurvivesOnQueuedAndNewMessages) {
+  SessionSpec sub;
+  sub.clientId = "sub-id";
+  sub.level = 5;
+  {
+    Connected first = connectSession(broker_.port(), sub);
+    ASSERT_TRUE(first.client->send(wire::subscribe(1, "ids/#", 1, true, {0x0B, 0x2A})));
+    first.client->expect(kSuback);
+    first.client->send(wire::disconnect(true));
+  }
+  {
+    Connected publisher = connectPublisher();
+    publishQos1(*publisher.client, false, "ids/t", "queued", 1);
+  }
+
+  restart(true);
+
+  Connected again = connectSession(broker_.port(), sub);
+  EXPECT_TRUE(again.sessionPresent);
+  Connected publisher = connectPublisher();
+  publishQos1(*publisher.client, false, "ids/t", "new", 2);
+  const std::vector<wire::PublishView> seen = receiveUntil(*again.client, true, "new");
+  ASSERT_EQ(payloadsOf(seen), (std::vector<std::string>{"queued", "new"}));
+  EXPECT_TRUE(carriesSubscriptionId42(seen[0])) << "on the message queued before the crash";
+  EXPECT_TRUE(carriesSubscriptionId42(seen[1])) << "on a message matched after the restart";
+}
 
 TEST_F(DurableBrokerTest, ExpiredSessionDoesNotComeBackAndItsMessagesArePurged) {
   SessionSpec shortLived;
