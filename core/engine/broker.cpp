@@ -99,9 +99,10 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
   if (type == codec::PacketType::Connect) {
     // Keep CONNECT's bytes: its decoded views must outlive this frame while an enhanced
     // authentication exchange runs over later AUTH packets.
-    connection.heldConnect.assign(frame.body.begin(), frame.body.end());
-    connection.heldConnectHeader = frame.header;
-    held.body = Bytes(connection.heldConnect.data(), connection.heldConnect.size());
+    ConnectionExtras& extras = connection.extra();
+    extras.heldConnect.assign(frame.body.begin(), frame.body.end());
+    extras.heldConnectHeader = frame.header;
+    held.body = Bytes(extras.heldConnect.data(), extras.heldConnect.size());
   }
   Result<codec::Packet> decoded = codec::decodePacket(held, connection.version);
   if (!decoded.ok()) {

@@ -96,10 +96,10 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
   AuthDecision decision = authenticator_.authenticate(request);
   if (decision.reason == ReasonCode::ContinueAuthentication && v5 && request.method) {
     connection.state = ConnectionState::Authenticating;
-    connection.authMethod = std::string(*request.method);
+    connection.extra().authMethod = std::string(*request.method);
     codec::Auth auth;
     auth.reason = ReasonCode::ContinueAuthentication;
-    auth.properties.authenticationMethod = connection.authMethod;
+    auth.properties.authenticationMethod = connection.extra().authMethod;
     auth.properties.authenticationData = asBytes(decision.responseData);
     sendPacket(connection, auth);
     return;
@@ -121,14 +121,15 @@ void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
     failConnection(connection, protocolError("AUTH without an authentication in progress"));
     return;
   }
+  ConnectionExtras& extras = connection.extra();
   if (!auth.properties.authenticationMethod ||
-      *auth.properties.authenticationMethod != connection.authMethod) {
+      *auth.properties.authenticationMethod != extras.authMethod) {
     failConnection(connection, protocolError("AUTH with a different authentication method"));
     return;
   }
   codec::Frame frame;
-  frame.header = connection.heldConnectHeader;
-  frame.body = Bytes(connection.heldConnect.data(), connection.heldConnect.size());
+  frame.header = extras.heldConnectHeader;
+  frame.body = Bytes(extras.heldConnect.data(), extras.heldConnect.size());
   Result<codec::Packet> packet = codec::decodePacket(frame, connection.version);
   if (!packet.ok()) {
     failConnection(connection, packet.error());
@@ -147,7 +148,7 @@ void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
   if (decision.reason == ReasonCode::ContinueAuthentication) {
     codec::Auth reply;
     reply.reason = ReasonCode::ContinueAuthentication;
-    reply.properties.authenticationMethod = connection.authMethod;
+    reply.properties.authenticationMethod = extras.authMethod;
     reply.properties.authenticationData = asBytes(decision.responseData);
     sendPacket(connection, reply);
     return;
@@ -184,11 +185,10 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   Session& session = attachSession(connection, connect, clientId, sessionPresent);
   connection.session = &session;
   connection.state = ConnectionState::Connected;
-  connection.username = decision.usernameOverride
-                            ? decision.usernameOverride
-                            : (connect.username ? std::optional<std::string>(*connect.username)
-                                                : std::nullopt);
-  session.username = connection.username;
+  session.username = decision.usernameOverride
+                         ? decision.usernameOverride
+                         : (connect.username ? std::optional<std::string>(*connect.username)
+                                             : std::nullopt);
   session.listenerIndex = connection.peer.listenerIndex;
   ++connectedClients_;
   if (connectedClients_ > stats_.clientsMaximum) stats_.clientsMaximum = connectedClients_;
@@ -202,7 +202,7 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
     will.retain = connect.will->retain;
     will.delaySeconds = connect.will->properties.willDelayInterval.value_or(0);
     will.expirySeconds = connect.will->properties.messageExpiryInterval.value_or(0);
-    session.will = std::move(will);
+    session.will = std::make_unique<WillMessage>(std::move(will));
   }
   if (session.durable()) persistSession(session);
 
@@ -227,8 +227,8 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
     }
     const std::uint32_t requested = connect.properties.sessionExpiryInterval.value_or(0);
     if (requested != session.expirySeconds) properties.sessionExpiryInterval = session.expirySeconds;
-    if (!connection.authMethod.empty()) {
-      properties.authenticationMethod = connection.authMethod;
+    if (connection.extras && !connection.extras->authMethod.empty()) {
+      properties.authenticationMethod = connection.extras->authMethod;
       if (!decision.responseData.empty()) {
         properties.authenticationData = asBytes(decision.responseData);
       }
@@ -244,7 +244,7 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   }
   if (sessionPresent) resumeSession(session, connection);
   // The CONNECT bytes are no longer referenced once the session owns copies.
-  std::vector<std::uint8_t>().swap(connection.heldConnect);
+  connection.extras.reset();
 }
 
 Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "core/codec/codec.hpp"
@@ -12,6 +13,17 @@
 #include "core/engine/session.hpp"
 
 namespace midge {
+
+struct ConnectionExtras {
+  std::vector<std::string> inboundTopicAliases;  // alias N at index N-1
+  // std::less<> allows lookups by string_view without building a string per PUBLISH.
+  std::map<std::string, std::uint16_t, std::less<>> outboundTopicAliases;
+  std::string authMethod;
+  // The CONNECT frame kept until the CONNACK (across an enhanced authentication exchange),
+  // so that its decoded views stay valid.
+  std::vector<std::uint8_t> heldConnect;
+  std::uint8_t heldConnectHeader = 0;
+};
 
 enum class ConnectionState : std::uint8_t { AwaitingConnect, Authenticating, Connected, Closing };
 
@@ -37,17 +49,15 @@ struct Connection {
   std::uint16_t clientTopicAliasMaximum = 0;
   bool requestProblemInformation = true;
 
-  std::vector<std::string> inboundTopicAliases;  // alias N at index N-1
-  // std::less<> allows lookups by string_view without building a string per PUBLISH.
-  std::map<std::string, std::uint16_t, std::less<>> outboundTopicAliases;
-
-  std::optional<std::string> username;
   bool publishWillOnClose = true;  // cleared by DISCONNECT 0x00
-  std::string authMethod;
-  // The CONNECT frame kept while an enhanced authentication exchange runs, so that the
-  // decoded views stay valid until the CONNACK.
-  std::vector<std::uint8_t> heldConnect;
-  std::uint8_t heldConnectHeader = 0;
+
+  // Rarely used state lives behind one pointer: memory per idle connection is a headline
+  // figure, and most connections never use aliases or enhanced authentication.
+  std::unique_ptr<ConnectionExtras> extras;
+  ConnectionExtras& extra() {
+    if (!extras) extras = std::make_unique<ConnectionExtras>();
+    return *extras;
+  }
 
   // Bytes of this turn, sent at endOfTurn after the store committed (group commit).
   std::vector<std::uint8_t> pending;

@@ -139,13 +139,14 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
     }
     if (connection.clientTopicAliasMaximum != 0) {
       // Aliases save the topic bytes on every later message: worth it on constrained links.
-      auto alias = connection.outboundTopicAliases.find(std::string_view(message.topic));
-      if (alias != connection.outboundTopicAliases.end()) {
+      auto& aliases = connection.extra().outboundTopicAliases;
+      auto alias = aliases.find(std::string_view(message.topic));
+      if (alias != aliases.end()) {
         properties.topicAlias = alias->second;
         publish.topic = std::string_view();
-      } else if (connection.outboundTopicAliases.size() < connection.clientTopicAliasMaximum) {
-        const auto next = static_cast<std::uint16_t>(connection.outboundTopicAliases.size() + 1);
-        connection.outboundTopicAliases.emplace(message.topic, next);
+      } else if (aliases.size() < connection.clientTopicAliasMaximum) {
+        const auto next = static_cast<std::uint16_t>(aliases.size() + 1);
+        aliases.emplace(message.topic, next);
         properties.topicAlias = next;
         newAlias = message.topic;
       }
@@ -160,7 +161,7 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
     // MQTT 5 3.1.2.25: a packet larger than the client's Maximum Packet Size is discarded
     // as if delivered.
     out.resize(before);
-    if (!newAlias.empty()) connection.outboundTopicAliases.erase(std::string(newAlias));
+    if (!newAlias.empty()) connection.extra().outboundTopicAliases.erase(std::string(newAlias));
     ++stats_.messagesDropped;
     return false;
   }

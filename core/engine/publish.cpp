@@ -141,10 +141,9 @@ bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) 
     return false;
   }
   // Allocated on first use: most connections never use aliases.
-  if (connection.inboundTopicAliases.size() < connection.maxTopicAlias) {
-    connection.inboundTopicAliases.resize(connection.maxTopicAlias);
-  }
-  std::string& slot = connection.inboundTopicAliases[alias - 1u];
+  std::vector<std::string>& aliases = connection.extra().inboundTopicAliases;
+  if (aliases.size() < connection.maxTopicAlias) aliases.resize(connection.maxTopicAlias);
+  std::string& slot = aliases[alias - 1u];
   if (publish.topic.empty()) {
     if (slot.empty()) {
       disconnectWith(connection, ReasonCode::ProtocolError, "topic alias used before set");

@@ -122,9 +122,10 @@ void Broker::restoreSession(const store::SessionRecord& record) {
     will.qos = record.will->qos;
     will.retain = record.will->retain;
     will.delaySeconds = record.will->delaySeconds;
-    session.will = std::move(will);
+    const std::uint32_t delaySeconds = will.delaySeconds;
+    session.will = std::make_unique<WillMessage>(std::move(will));
     // The network connection ended without DISCONNECT when the broker went down.
-    session.willDueMs = nowMs + std::uint64_t{will.delaySeconds} * 1000;
+    session.willDueMs = nowMs + std::uint64_t{delaySeconds} * 1000;
   }
 }
 

@@ -5,7 +5,8 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "core/codec/codec.hpp"
@@ -41,6 +42,30 @@ struct WillMessage {
   std::uint32_t expirySeconds = 0;  // Message Expiry Interval, 0: none
 };
 
+// Packet identifiers of inbound QoS 2 messages between PUBREC and PUBREL. Bounded by our
+// Receive Maximum, so a small vector beats a hash set in memory and in speed.
+class PacketIdSet {
+ public:
+  std::size_t count(std::uint16_t id) const {
+    return std::find(ids_.begin(), ids_.end(), id) != ids_.end() ? 1 : 0;
+  }
+  void insert(std::uint16_t id) {
+    if (count(id) == 0) ids_.push_back(id);
+  }
+  std::size_t erase(std::uint16_t id) {
+    auto it = std::find(ids_.begin(), ids_.end(), id);
+    if (it == ids_.end()) return 0;
+    *it = ids_.back();
+    ids_.pop_back();
+    if (ids_.empty()) std::vector<std::uint16_t>().swap(ids_);
+    return 1;
+  }
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::uint16_t> ids_;
+};
+
 constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFFu;
 
 struct Session {
@@ -58,11 +83,11 @@ struct Session {
   std::vector<Delivery> inflight;  // in send order, at most the window
   Fifo<Delivery> queue;            // waiting for the window, the socket or a reconnect
   std::size_t queuedBytes = 0;
-  std::unordered_set<std::uint16_t> inboundQos2;  // PUBREC sent, waiting for PUBREL
+  PacketIdSet inboundQos2;  // PUBREC sent, waiting for PUBREL
   std::uint16_t lastPacketId = 0;
   std::uint64_t nextSequence = 1;
 
-  std::optional<WillMessage> will;
+  std::unique_ptr<WillMessage> will;  // a pointer: most sessions have none
   std::uint64_t willDueMs = 0;  // non-zero: a delayed will is pending
   bool inStore = false;         // a session record exists in the store
 
