@@ -61,7 +61,10 @@ class LocalClient {
 
   void open();
   void handle(const codec::Packet& packet);
-  void send(const codec::Packet& packet);
+  void send(const codec::Connect& connect);
+  void send(const codec::Subscribe& subscribe);
+  void send(const codec::Publish& publish);
+  void send(const codec::Ack& ack);
   void sendSubscriptions();
   std::uint16_t nextPacketId();
 
