@@ -136,6 +136,9 @@ TEST(DurabilityCrash, SigkillLosesNoAcknowledgedMessageAndDuplicatesNoQos2) {
     SessionSpec spec;
     spec.clientId = "crash-sub-" + std::to_string(i);
     spec.level = levels[i];
+    // A small window makes the broker queue behind the in-flight messages, so kills also
+    // hit messages on their way from the queue into flight.
+    if (spec.level == 5) spec.receiveMaximum = 10;
     subscribers.push_back(std::make_unique<CrashSubscriber>(
         spec, broker.port(), seed + 100 + static_cast<std::uint32_t>(i), "crash/#"));
   }

@@ -30,6 +30,10 @@ Connected connectSession(std::uint16_t port, const SessionSpec& spec) {
   if (isV5(spec)) {
     connect.properties.push_back(0x11);  // Session Expiry Interval
     wire::putU32(connect.properties, spec.sessionExpiry);
+    if (spec.receiveMaximum != 0) {
+      connect.properties.push_back(0x21);  // Receive Maximum
+      wire::putU16(connect.properties, spec.receiveMaximum);
+    }
   }
   if (!result.client->send(wire::connect(connect))) {
     throw std::runtime_error("CONNECT of " + spec.clientId + " not sent");

@@ -21,6 +21,7 @@ struct SessionSpec {
   std::uint8_t level = 4;              // 4: MQTT 3.1.1, 5: MQTT 5.0
   bool cleanStart = false;             // durable by default: that is what these tests are about
   std::uint32_t sessionExpiry = 3600;  // v5 only
+  std::uint16_t receiveMaximum = 0;    // v5 only; 0: not sent (65535)
   std::uint16_t keepAlive = 60;
 };
 
