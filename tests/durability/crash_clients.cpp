@@ -257,7 +257,9 @@ void CrashSubscriber::online(RawClient& client) {
       const auto offlineFor =
           std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 600)(random_));
       const auto back = Clock::now() + offlineFor;
-      while (running_ && !stayOnline_ && Clock::now() < back) std::this_thread::sleep_for(kReconnectPause);
+      while (running_ && !stayOnline_ && Clock::now() < back) {
+        std::this_thread::sleep_for(kReconnectPause);
+      }
       return;
     }
   }

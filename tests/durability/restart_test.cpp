@@ -45,7 +45,8 @@ std::vector<wire::PublishView> receiveUntil(RawClient& client, bool v5,
   std::vector<wire::PublishView> seen;
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) throw std::runtime_error("timed out waiting for " + lastPayload);
     const ReadResult result = client.read(left);
     if (result.status != ReadStatus::Packet) {
@@ -143,7 +144,8 @@ TEST_P(RestartTest, OfflineSubscriberGetsEveryQueuedMessageOnceAfterRestart) {
     qos1.push_back("q1-" + std::to_string(i));
     publishQos1(*publisher.client, false, "queued/t", qos1.back(), i);
     qos2.push_back("q2-" + std::to_string(i));
-    publishQos2(*publisher.client, false, "queued/t", qos2.back(), static_cast<std::uint16_t>(i + 100));
+    publishQos2(*publisher.client, false, "queued/t", qos2.back(),
+                static_cast<std::uint16_t>(i + 100));
   }
   publisher.client->close();
 
@@ -366,6 +368,37 @@ TEST_P(RestartTest, SharedSubscriptionOfADurableSessionSurvives) {
             (std::vector<std::string>{"queued-for-the-group", "after-restart"}));
 }
 
+TEST_P(RestartTest, CleanStartDiscardsTheStoredSessionForGood) {
+  SessionSpec sub = subscriberSpec("discarded-sub");
+  {
+    Connected first = connectSession(broker_.port(), sub);
+    subscribe(*first.client, sub, 1, "gone/#", 1);
+    first.client->send(wire::disconnect(v5()));
+  }
+  {
+    Connected publisher = connectPublisher();
+    publishQos1(*publisher.client, false, "gone/t", "for-the-old-session", 1);
+  }
+  SessionSpec clean = sub;
+  clean.cleanStart = true;
+  clean.sessionExpiry = 0;
+  {
+    Connected fresh = connectSession(broker_.port(), clean);
+    EXPECT_FALSE(fresh.sessionPresent);
+    fresh.client->send(wire::disconnect(v5()));
+  }
+
+  restart(GetParam().crash);
+
+  Connected again = connectSession(broker_.port(), sub);
+  EXPECT_FALSE(again.sessionPresent) << "clean start deleted the session before the restart";
+  subscribe(*again.client, sub, 1, "gone/#", 1);
+  Connected publisher = connectPublisher();
+  publishQos1(*publisher.client, false, "gone/t", "marker", 2);
+  EXPECT_EQ(payloadsOf(receiveUntil(*again.client, v5(), "marker")),
+            std::vector<std::string>{"marker"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Durability, RestartTest,
                          ::testing::Values(Mode{4, false}, Mode{4, true}, Mode{5, false},
                                            Mode{5, true}),
@@ -405,7 +438,7 @@ TEST_F(DurableBrokerTest, SubscriptionIdentifierSurvivesOnQueuedAndNewMessages) 
   EXPECT_TRUE(carriesSubscriptionId42(seen[1])) << "on a message matched after the restart";
 }
 
-TEST_F(DurableBrokerTest, ExpiredSessionDoesNotComeBackAndItsMessagesArePurged) {
+TEST_F(DurableBrokerTest, ExpiredSessionAndExpiredMessagesDoNotComeBack) {
   SessionSpec shortLived;
   shortLived.clientId = "short-lived";
   shortLived.level = 5;
@@ -423,12 +456,28 @@ TEST_F(DurableBrokerTest, ExpiredSessionDoesNotComeBackAndItsMessagesArePurged) 
     for (std::uint16_t i = 1; i <= 3; ++i) {
       publishQos1(*publisher.client, false, "exp/t", "m" + std::to_string(i), i);
     }
+    // Message expiry runs through the downtime as well (MQTT 5 section 3.3.2.3.3).
+    SessionSpec v5Publisher;
+    v5Publisher.clientId = "expiring-publisher";
+    v5Publisher.level = 5;
+    v5Publisher.cleanStart = true;
+    v5Publisher.sessionExpiry = 0;
+    Connected expiring = connectSession(broker_.port(), v5Publisher);
+    const ByteVector twoSeconds{0x02, 0x00, 0x00, 0x00, 0x02};
+    const ByteVector oneHour{0x02, 0x00, 0x00, 0x0E, 0x10};
+    ASSERT_TRUE(expiring.client->send(
+        wire::publish("exp/t", "gone-by-then", 1, 1, false, true, twoSeconds)));
+    expiring.client->expect(kPuback);
+    ASSERT_TRUE(expiring.client->send(
+        wire::publish("exp/t", "still-valid", 1, 2, false, true, oneHour)));
+    expiring.client->expect(kPuback);
   }
   ASSERT_EQ(broker_.stop(), 0);
   const std::string store = storePath(broker_);
-  // Both sessions hold their three messages on disk, so the purge below is observable.
-  ASSERT_EQ(queryInteger(store, "SELECT count(*) FROM deliveries WHERE client_id='short-lived'"), 3);
-  ASSERT_EQ(queryInteger(store, "SELECT count(*) FROM deliveries WHERE client_id='long-lived'"), 3);
+  // Both sessions hold their five messages on disk, so the purge below is observable.
+  const std::string countOf = "SELECT count(*) FROM deliveries WHERE client_id=";
+  ASSERT_EQ(queryInteger(store, countOf + "'short-lived'"), 5);
+  ASSERT_EQ(queryInteger(store, countOf + "'long-lived'"), 5);
 
   // The broker stays down longer than the 2 s session expiry: time passing is the scenario.
   std::this_thread::sleep_for(3s);
@@ -437,19 +486,31 @@ TEST_F(DurableBrokerTest, ExpiredSessionDoesNotComeBackAndItsMessagesArePurged) 
   Connected expired = connectSession(broker_.port(), shortLived);
   EXPECT_FALSE(expired.sessionPresent) << "the session expired while the broker was down";
   subscribe(*expired.client, shortLived, 1, "exp/#", 1);
-  Connected kept = connectSession(broker_.port(), longLived);
-  EXPECT_TRUE(kept.sessionPresent);
+  Connected keptSession = connectSession(broker_.port(), longLived);
+  EXPECT_TRUE(keptSession.sessionPresent);
   Connected publisher = connectPublisher();
   publishQos1(*publisher.client, false, "exp/t", "marker", 9);
   EXPECT_EQ(payloadsOf(receiveUntil(*expired.client, true, "marker")),
             std::vector<std::string>{"marker"})
       << "messages of the expired session must not be delivered to its successor";
-  EXPECT_EQ(payloadsOf(receiveUntil(*kept.client, true, "marker")),
-            (std::vector<std::string>{"m1", "m2", "m3", "marker"}));
+  const std::vector<wire::PublishView> kept = receiveUntil(*keptSession.client, true, "marker");
+  EXPECT_EQ(payloadsOf(kept),
+            (std::vector<std::string>{"m1", "m2", "m3", "still-valid", "marker"}))
+      << "a message whose expiry passed while the broker was down is not delivered";
+  if (kept.size() == 5) {
+    // The remaining lifetime is sent, and the downtime is taken off it.
+    const ByteVector& properties = kept[3].properties;
+    ASSERT_GE(properties.size(), 5u);
+    ASSERT_EQ(properties[0], 0x02);
+    const std::uint32_t remaining = static_cast<std::uint32_t>(
+        properties[1] << 24 | properties[2] << 16 | properties[3] << 8 | properties[4]);
+    EXPECT_LE(remaining, 3600u - 3u);
+    EXPECT_GT(remaining, 3500u);
+  }
 
   // A PINGRESP leaves after the turn that handled the PUBACKs before it was committed.
   publisher.client->close();
-  for (Connected* client : {&expired, &kept}) {
+  for (Connected* client : {&expired, &keptSession}) {
     client->client->send(wire::pingreq());
     client->client->expect(kPingresp);
     client->client->close();
