@@ -209,7 +209,8 @@ class CheckingOutput final : public Output {
                (connack->sessionPresent ? " session present" : "");
     } else if (const auto* connect = std::get_if<codec::Connect>(&packet)) {
       detail = " v" + std::to_string(static_cast<unsigned>(connect->version)) + " id '" +
-               std::string(connect->clientId) + "'" + (connect->cleanStart ? " clean" : "");
+               std::string(connect->clientId) + "'" + (connect->cleanStart ? " clean" : "") +
+               (connect->will ? " will '" + std::string(connect->will->topic) + "'" : "");
     } else if (const auto* disconnect = std::get_if<codec::Disconnect>(&packet)) {
       detail = " reason " + std::to_string(static_cast<unsigned>(disconnect->reason));
     } else if (const auto* suback = std::get_if<codec::Suback>(&packet)) {
@@ -406,7 +407,10 @@ class CheckingOutput final : public Output {
       }
       if (publish.topic.empty()) {
         auto known = model.aliases.find(alias);
-        if (known == model.aliases.end()) violation("topic alias used before it was set", id);
+        if (known == model.aliases.end()) {
+          if (invalidWillSeen) return;  // an empty will topic: see the workaround below
+          violation("topic alias used before it was set", id);
+        }
         topicName = known->second;
       } else {
         model.aliases[alias] = topicName;

@@ -66,7 +66,7 @@ constexpr std::uint8_t kSysEverySecond = 0x01;     // else $SYS off
 constexpr std::uint8_t kNoZeroLengthId = 0x02;
 constexpr std::uint8_t kConnectRate = 0x04;        // 2 CONNECTs per second per address
 constexpr std::uint8_t kQuietConnections = 0x08;
-constexpr std::uint8_t kUnlimited = 0x10;          // in-flight and queue limits 0 (none)
+constexpr std::uint8_t kUnlimited = 0x10;          // in-flight and queue count limits 0
 constexpr std::uint8_t kSmallBeforeConnect = 0x20; // 64-byte cap before CONNECT
 
 }  // namespace midge::fuzz

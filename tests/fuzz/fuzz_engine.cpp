@@ -144,6 +144,9 @@ EngineConfig makeConfig(std::uint8_t config0, std::uint8_t config1, bool strict)
     // Maximum 0 in CONNACK; 65535 is as unlimited as the protocol gets.
     config.maxInflightMessages = strict ? 0 : 65535;
     config.maxQueuedMessages = 0;
+    // The byte limit keeps memory per input bounded (a day of $SYS ticks would queue
+    // hundreds of thousands of messages otherwise).
+    config.maxQueuedBytes = 1 << 20;
   }
   if ((config1 & kSmallBeforeConnect) != 0) config.maxPacketSizeBeforeConnect = 64;
   config.connectTimeoutMs = 10000;
