@@ -8,6 +8,8 @@
 //   MIDGE_CRASH_SEED   seed of the kill schedule and the clients' choices (printed; default:
 //                      from the clock). Thread timing still varies from run to run.
 //   MIDGE_CRASH_KILLS  number of SIGKILLs (default 20, about 25 s; each adds about 1 s).
+//   MIDGE_CRASH_SYNC   persistence_sync of the broker: full (default) or normal; both must
+//                      survive a crash of the process.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -117,13 +119,15 @@ TEST(DurabilityCrash, SigkillLosesNoAcknowledgedMessageAndDuplicatesNoQos2) {
       "MIDGE_CRASH_SEED",
       static_cast<std::uint32_t>(Clock::now().time_since_epoch().count() & 0x7FFFFFFF));
   const std::uint32_t kills = envNumber("MIDGE_CRASH_KILLS", 20);
+  const char* syncSetting = std::getenv("MIDGE_CRASH_SYNC");
+  const std::string sync = syncSetting != nullptr && *syncSetting != '\0' ? syncSetting : "full";
   std::cout << "crash test: MIDGE_CRASH_SEED=" << seed << " MIDGE_CRASH_KILLS=" << kills
-            << std::endl;
+            << " MIDGE_CRASH_SYNC=" << sync << std::endl;
   RecordProperty("seed", std::to_string(seed));
   std::mt19937 schedule(seed);
 
   BrokerProcess broker;
-  enablePersistence(broker);
+  enablePersistence(broker, sync);
   // No queue limit: a subscriber that is offline for a while must not lose messages to a
   // full queue, which would look like a durability failure.
   broker.addConfigLine("max_queued_messages 0");

@@ -8,11 +8,11 @@
 
 namespace midge::test::durability {
 
-void enablePersistence(BrokerProcess& broker) {
+void enablePersistence(BrokerProcess& broker, const std::string& sync) {
   broker.addConfigLine("persistence true");
   broker.addConfigLine("persistence_location {DIR}");
   broker.addConfigLine("persistence_file midge.db");
-  broker.addConfigLine("persistence_sync full");
+  broker.addConfigLine("persistence_sync " + sync);
 }
 
 std::string storePath(const BrokerProcess& broker) { return broker.dataDir() + "/midge.db"; }

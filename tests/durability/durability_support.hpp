@@ -12,8 +12,8 @@
 
 namespace midge::test::durability {
 
-// Adds the persistence lines: the store is dataDir()/midge.db with synchronous full.
-void enablePersistence(BrokerProcess& broker);
+// Adds the persistence lines: the store is dataDir()/midge.db, `persistence_sync` as given.
+void enablePersistence(BrokerProcess& broker, const std::string& sync = "full");
 std::string storePath(const BrokerProcess& broker);
 
 struct SessionSpec {
