@@ -81,6 +81,25 @@ if(MIDGE_QEMU_PROGRAM)
   string(REPLACE ";" ":" _midge_ld_path "${MIDGE_SYSROOT_LIB_DIRS}")
   set(CMAKE_CROSSCOMPILING_EMULATOR
       "${MIDGE_QEMU_PROGRAM};-L;/usr/${MIDGE_TARGET_TRIPLE};-E;LD_LIBRARY_PATH=${_midge_ld_path}")
+  # The same command as a script in the build directory, for people and for test
+  # harnesses that start target programs themselves: this host has no binfmt_misc entry
+  # for ARM, so an exec of an ARM binary fails unless it goes through qemu.
+  # Tests that exec a target program (midge, midge-passwd) prefix it with
+  # MIDGE_TARGET_LAUNCHER when it is set; it is empty in a native build.
+  set(MIDGE_TARGET_LAUNCHER "${CMAKE_BINARY_DIR}/run-on-target")
+  get_property(_midge_in_try_compile GLOBAL PROPERTY IN_TRY_COMPILE)
+  if(NOT _midge_in_try_compile)
+    file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/run-on-target" @ONLY CONTENT [=[
+#!/bin/sh
+# Runs a program of this build (@MIDGE_TARGET_TRIPLE@) under qemu-user:
+#   ./run-on-target broker/midge -p 1883
+exec "@MIDGE_QEMU_PROGRAM@" -L "/usr/@MIDGE_TARGET_TRIPLE@" -E "LD_LIBRARY_PATH=@_midge_ld_path@" "$@"
+]=])
+    file(CHMOD "${CMAKE_BINARY_DIR}/run-on-target"
+         PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                     WORLD_READ WORLD_EXECUTE)
+  endif()
+  unset(_midge_in_try_compile)
   unset(_midge_ld_path)
 else()
   message(WARNING "${MIDGE_TARGET_QEMU} not found (Debian: qemu-user): tests will not run")
