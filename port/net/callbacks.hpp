@@ -2,8 +2,7 @@
 // so they reach its private members without making those public.
 #pragma once
 
-#include <event2/bufferevent.h>
-#include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -24,11 +23,8 @@ struct EventLoop::Callbacks {
   static void onAcceptError(evconnlistener* socket, void* listener);
   static void onAccept(evconnlistener* socket, evutil_socket_t fd, sockaddr* address,
                        int length, void* listener);
-  static void onRead(bufferevent* bev, void* connection);
-  static void onWrite(bufferevent* bev, void* connection);
-  static void onEvent(bufferevent* bev, short what, void* connection);
+  static void onIo(evutil_socket_t, short what, void* connection);
   static void onConnectionTimer(evutil_socket_t, short, void* connection);
-  static void onOutputChanged(evbuffer* buffer, const evbuffer_cb_info* info, void* self);
 };
 
 }  // namespace midge::port

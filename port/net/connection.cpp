@@ -1,13 +1,18 @@
 // Per-connection I/O: accept, read, write, close and the TLS filter seam.
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+//
+// Each socket has one plain libevent event rather than a bufferevent: reads land in the
+// loop's one buffer and go straight to the filter or the engine, and writes go straight
+// to the kernel, so only the bytes the kernel did not take are kept per connection. An
+// idle connection then costs its Connection and one event, nothing more.
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "port/net/callbacks.hpp"
@@ -18,13 +23,14 @@
 namespace midge::port {
 namespace {
 
-// evbuffer_peek fills at most this many chunks per pass; more passes follow if needed.
-constexpr int kPeekChunks = 8;
+bool wouldBlock(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
 
 }  // namespace
 
 std::string EventLoop::Callbacks::describe(const Connection& c) {
-  return "connection " + std::to_string(c.id) + " from " + c.peer.address;
+  return "connection " + std::to_string(c.id) + " from " + c.address;
 }
 
 void EventLoop::Callbacks::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address,
@@ -32,26 +38,13 @@ void EventLoop::Callbacks::onAccept(evconnlistener*, evutil_socket_t fd, sockadd
   auto* l = static_cast<Listener*>(listener);
   l->loop->accept(*l, fd, formatSocketAddress(address, static_cast<socklen_t>(length)));
 }
-void EventLoop::Callbacks::onRead(bufferevent*, void* connection) {
+void EventLoop::Callbacks::onIo(evutil_socket_t, short what, void* connection) {
   auto* c = static_cast<Connection*>(connection);
-  c->loop->onReadable(*c);
-}
-void EventLoop::Callbacks::onWrite(bufferevent*, void* connection) {
-  auto* c = static_cast<Connection*>(connection);
-  c->loop->onWriteDrained(*c);
-}
-void EventLoop::Callbacks::onEvent(bufferevent*, short what, void* connection) {
-  auto* c = static_cast<Connection*>(connection);
-  c->loop->onSocketEvent(*c, what);
+  c->listener->loop->onSocketReady(*c, what);
 }
 void EventLoop::Callbacks::onConnectionTimer(evutil_socket_t, short, void* connection) {
   auto* c = static_cast<Connection*>(connection);
-  c->loop->onConnectionTimer(*c);
-}
-void EventLoop::Callbacks::onOutputChanged(evbuffer*, const evbuffer_cb_info* info,
-                                           void* self) {
-  // Bytes leave the output buffer only when the socket write takes them.
-  static_cast<EventLoop*>(self)->counters_.bytesSent += info->n_deleted;
+  c->listener->loop->onConnectionTimer(*c);
 }
 
 void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
@@ -77,31 +70,24 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   int on = 1;
   // MQTT packets are small and latency matters more than segment count.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
-  if (bev == nullptr) {
+  // The listener accepts non-blocking already; a blocking write would stall every client.
+  evutil_make_socket_nonblocking(fd);
+  auto owned = std::make_unique<Connection>();
+  Connection& c = *owned;
+  c.io = event_new(base_, fd, EV_READ | EV_PERSIST, &Callbacks::onIo, &c);
+  if (c.io == nullptr || event_add(c.io, nullptr) != 0) {
+    if (c.io != nullptr) event_free(c.io);
     evutil_closesocket(fd);
     log(LogLevel::Error, "cannot set up connection from " + peer + ": out of memory");
     return;
   }
-  auto owned = std::make_unique<Connection>();
-  Connection& c = *owned;
-  c.loop = this;
+  c.interest = EV_READ;
   c.id = nextId_++;
   c.listener = &listener;
-  c.bev = bev;
-  c.peer.address = peer;
-  c.peer.listenerPort = listener.port;
-  c.peer.listenerIndex = listener.spec.index;
+  c.address = peer;
   connections_.emplace(c.id, std::move(owned));
   ++listener.active;
   ++counters_.connectionsAccepted;
-
-  bufferevent_setcb(bev, &Callbacks::onRead, &Callbacks::onWrite, &Callbacks::onEvent, &c);
-  bufferevent_setwatermark(bev, EV_READ, 0, options_.readHighWatermark);
-  bufferevent_setwatermark(bev, EV_WRITE, options_.writeLowWatermark, 0);
-  bufferevent_set_max_single_read(bev, options_.maxReadPerTurn);
-  evbuffer_add_cb(bufferevent_get_output(bev), &Callbacks::onOutputChanged, this);
-  bufferevent_enable(bev, EV_READ);
 
   if (listener.spec.tls != nullptr) {
     c.filter = listener.spec.tls->create();
@@ -119,46 +105,53 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   c.state = ConnectionState::Open;
   c.engineKnows = true;
   log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where);
-  handler_->onOpen(c.id, c.peer);
+  PeerInfo info;
+  info.address = c.address;
+  info.listenerPort = listener.port;
+  info.listenerIndex = listener.spec.index;
+  handler_->onOpen(c.id, info);
   markTurn();
 }
 
-void EventLoop::onReadable(Connection& c) {
-  evbuffer* input = bufferevent_get_input(c.bev);
-  std::size_t total = evbuffer_get_length(input);
-  counters_.bytesReceived += total;
-  if (c.state == ConnectionState::Closing || c.state == ConnectionState::Lingering) {
-    evbuffer_drain(input, total);  // the engine is done with this connection
-    return;
-  }
-  const ConnectionId id = c.id;
-  bool delivered = false;
-  while (evbuffer_get_length(input) > 0) {
-    evbuffer_iovec chunks[kPeekChunks];
-    int n = evbuffer_peek(input, -1, nullptr, chunks, kPeekChunks);
-    if (n <= 0) break;
-    int filled = n < kPeekChunks ? n : kPeekChunks;
-    std::size_t consumed = 0;
-    for (int i = 0; i < filled; ++i) {
-      Bytes chunk(static_cast<const std::uint8_t*>(chunks[i].iov_base), chunks[i].iov_len);
-      consumed += chunk.size();
-      if (c.filter == nullptr) {
-        handler_->onBytes(id, chunk);
-        delivered = true;
-      } else {
-        // A partial TLS record or a handshake message gives the engine nothing: no turn.
-        delivered = deliverWire(c, chunk) || delivered;
-      }
-      // The engine (or the filter) may have closed the connection: what follows is
-      // discarded, as after a DISCONNECT.
-      if (c.state != ConnectionState::Open && c.state != ConnectionState::Handshaking) break;
+void EventLoop::onSocketReady(Connection& c, short what) {
+  // Writing first: a peer that reset the connection is then reported by the write.
+  if ((what & EV_WRITE) != 0 && !flushPending(c)) return;
+  if ((what & EV_READ) != 0) onReadable(c);
+}
+
+// One read() per callback, at most maxReadPerTurn bytes, so that one fast publisher cannot
+// take a whole turn; level-triggered readiness brings the rest in the next iteration.
+bool EventLoop::onReadable(Connection& c) {
+  if (c.state == ConnectionState::Closing) return true;  // reading is paused
+  ssize_t n = ::read(event_get_fd(c.io), readBuffer_.data(), readBuffer_.size());
+  if (n < 0) {
+    int error = errno;
+    if (wouldBlock(error)) return true;
+    if (c.state != ConnectionState::Lingering) {
+      log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
     }
-    evbuffer_drain(input, consumed);
-    if (c.state != ConnectionState::Open && c.state != ConnectionState::Handshaking) {
-      evbuffer_drain(input, evbuffer_get_length(input));
-    }
+    destroy(c, true);
+    return false;
   }
-  if (delivered) markTurn();
+  if (n == 0) {
+    if (c.state != ConnectionState::Lingering) {
+      log(LogLevel::Debug, Callbacks::describe(c) + " closed by the peer");
+    }
+    destroy(c, true);
+    return false;
+  }
+  counters_.bytesReceived += static_cast<std::uint64_t>(n);
+  if (c.state == ConnectionState::Lingering) return true;  // the engine is done with it
+  Bytes chunk(readBuffer_.data(), static_cast<std::size_t>(n));
+  if (c.filter == nullptr) {
+    // If the engine closes the connection inside onBytes, nothing more of it is read.
+    handler_->onBytes(c.id, chunk);
+    markTurn();
+  } else if (deliverWire(c, chunk)) {
+    // A partial TLS record or a handshake message gives the engine nothing: no turn.
+    markTurn();
+  }
+  return true;
 }
 
 // TLS path: wire bytes go through the filter; the engine hears of the connection only
@@ -177,15 +170,21 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   }
   bool delivered = false;
   if (c.state == ConnectionState::Handshaking && c.filter->handshakeDone()) {
-    if (c.timer != nullptr) event_del(c.timer);
+    if (c.timer != nullptr) {
+      event_free(c.timer);  // an open connection needs no timer until it closes
+      c.timer = nullptr;
+    }
     c.state = ConnectionState::Open;
     c.engineKnows = true;
-    c.peer.tls = true;
-    c.peer.certIdentity = c.filter->peerIdentity();
+    PeerInfo info;
+    info.address = c.address;
+    info.listenerPort = c.listener->port;
+    info.listenerIndex = c.listener->spec.index;
+    info.tls = true;
+    info.certIdentity = c.filter->peerIdentity();
     log(LogLevel::Debug, Callbacks::describe(c) + ": TLS handshake done" +
-                             (c.peer.certIdentity.empty() ? "" : ", client " +
-                                                                     c.peer.certIdentity));
-    handler_->onOpen(c.id, c.peer);
+                             (info.certIdentity.empty() ? "" : ", client " + info.certIdentity));
+    handler_->onOpen(c.id, info);
     delivered = true;
   }
   if (c.state == ConnectionState::Open && !plainScratch_.empty()) {
@@ -195,30 +194,70 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   return delivered;
 }
 
-void EventLoop::onWriteDrained(Connection& c) {
-  std::size_t pending = evbuffer_get_length(bufferevent_get_output(c.bev));
-  if (c.state == ConnectionState::Closing) {
-    if (pending == 0) finishClose(c);
-    return;
+// The socket is writable and bytes are pending: write what the kernel takes, then report
+// a drained close or the fall below the low watermark.
+bool EventLoop::flushPending(Connection& c) {
+  PendingOutput* p = c.pending.get();
+  const int fd = event_get_fd(c.io);
+  while (p != nullptr && p->size() > 0) {
+    ssize_t n = ::write(fd, p->bytes.data() + p->head, p->size());
+    if (n < 0) {
+      int error = errno;
+      if (wouldBlock(error)) break;
+      if (c.state != ConnectionState::Lingering) {
+        log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
+      }
+      destroy(c, true);
+      return false;
+    }
+    counters_.bytesSent += static_cast<std::uint64_t>(n);
+    p->head += static_cast<std::size_t>(n);
   }
-  if (c.state == ConnectionState::Open && c.congested && pending <= options_.writeLowWatermark) {
+  const std::size_t left = pendingBytes(c);
+  if (left == 0) {
+    c.pending.reset();  // an idle connection keeps no write buffer
+  } else if (p->head * 2 >= p->bytes.size()) {
+    // Dropping the written prefix only once it is half the buffer keeps the moves linear.
+    p->bytes.erase(p->bytes.begin(), p->bytes.begin() + static_cast<std::ptrdiff_t>(p->head));
+    p->head = 0;
+  }
+  updateInterest(c);
+  if (c.state == ConnectionState::Closing) {
+    if (left == 0) finishClose(c);
+    return true;
+  }
+  if (c.state == ConnectionState::Open && c.congested && left <= options_.writeLowWatermark) {
     c.congested = false;
     handler_->onWritable(c.id);
     markTurn();
   }
+  return true;
 }
 
-void EventLoop::onSocketEvent(Connection& c, short what) {
-  if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) == 0) return;
-  if (c.state != ConnectionState::Lingering) {
-    if ((what & BEV_EVENT_ERROR) != 0) {
-      log(LogLevel::Info, Callbacks::describe(c) + ": " +
-                              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-    } else {
-      log(LogLevel::Debug, Callbacks::describe(c) + " closed by the peer");
-    }
+std::size_t EventLoop::pendingBytes(const Connection& c) {
+  return c.pending == nullptr ? 0 : c.pending->size();
+}
+
+// Reading stops while closing (the engine is done with the input) and resumes while
+// lingering; writing is watched only while bytes are pending.
+void EventLoop::updateInterest(Connection& c) {
+  std::uint8_t want = c.state == ConnectionState::Closing ? 0 : EV_READ;
+  if (pendingBytes(c) != 0) want = static_cast<std::uint8_t>(want | EV_WRITE);
+  if (want == c.interest) return;
+  // An event's flags are fixed while it is added: take it out, reassign, put it back.
+  // Safe inside its own callback: libevent no longer touches the event after calling it.
+  const evutil_socket_t fd = event_get_fd(c.io);
+  event_del(c.io);
+  c.interest = want;
+  if (want == 0) return;
+  if (event_assign(c.io, base_, fd, static_cast<short>(want | EV_PERSIST), &Callbacks::onIo,
+                   &c) != 0 ||
+      event_add(c.io, nullptr) != 0) {
+    log(LogLevel::Error, Callbacks::describe(c) + ": cannot watch the socket; closing");
+    c.interest = 0;
+    c.state = ConnectionState::Lingering;
+    defer(c.id, Deferred::Drop);
   }
-  destroy(c, true);
 }
 
 void EventLoop::onConnectionTimer(Connection& c) {
@@ -232,9 +271,8 @@ void EventLoop::onConnectionTimer(Connection& c) {
       return;
     case ConnectionState::Closing:
       log(LogLevel::Info, Callbacks::describe(c) + ": peer did not take its final " +
-                              std::to_string(evbuffer_get_length(bufferevent_get_output(c.bev))) +
-                              " bytes within " + std::to_string(options_.closeFlushTimeoutMs) +
-                              " ms; dropped");
+                              std::to_string(pendingBytes(c)) + " bytes within " +
+                              std::to_string(options_.closeFlushTimeoutMs) + " ms; dropped");
       destroy(c, true);
       return;
     case ConnectionState::Lingering:
@@ -249,22 +287,18 @@ void EventLoop::onConnectionTimer(Connection& c) {
 void EventLoop::beginClose(Connection& c) {
   if (c.state == ConnectionState::Closing || c.state == ConnectionState::Lingering) return;
   c.state = ConnectionState::Closing;
-  bufferevent_disable(c.bev, EV_READ);
-  bufferevent_setwatermark(c.bev, EV_WRITE, 0, 0);
+  updateInterest(c);
   armTimer(c, options_.closeFlushTimeoutMs);
-  if (evbuffer_get_length(bufferevent_get_output(c.bev)) == 0) {
-    defer(c.id, Deferred::FinishClose);
-  }
+  if (pendingBytes(c) == 0) defer(c.id, Deferred::FinishClose);
 }
 
 // Everything is written: send FIN, tell the engine, then wait for the peer's FIN while
 // discarding its input. Closing with unread input would send a reset, and a reset can make
 // the peer's kernel discard the final bytes (CONNACK, DISCONNECT) before it reads them.
 void EventLoop::finishClose(Connection& c) {
-  ::shutdown(bufferevent_getfd(c.bev), SHUT_WR);
+  ::shutdown(event_get_fd(c.io), SHUT_WR);
   c.state = ConnectionState::Lingering;
-  bufferevent_setwatermark(c.bev, EV_READ, 0, 0);
-  bufferevent_enable(c.bev, EV_READ);
+  updateInterest(c);
   armTimer(c, options_.closeFlushTimeoutMs);
   if (c.engineKnows) {
     c.engineKnows = false;
@@ -283,8 +317,10 @@ void EventLoop::destroy(Connection& c, bool notifyEngine) {
   }
   if (c.listener != nullptr && c.listener->active > 0) --c.listener->active;
   if (c.timer != nullptr) event_free(c.timer);
-  // Safe inside this bufferevent's own callbacks: libevent defers the final release.
-  bufferevent_free(c.bev);
+  // Safe inside this event's own callback: libevent does not touch it after the call.
+  const evutil_socket_t fd = event_get_fd(c.io);
+  event_free(c.io);
+  evutil_closesocket(fd);
   connections_.erase(id);  // c is gone from here on
   if (stopping_ && connections_.empty()) event_base_loopexit(base_, nullptr);
 }
@@ -300,15 +336,34 @@ void EventLoop::armTimer(Connection& c, std::uint32_t ms) {
   event_add(c.timer, &tv);
 }
 
+// Writes straight to the kernel while nothing is pending (order is kept: once bytes are
+// pending, new ones queue behind them). Never calls back into the engine: a write error
+// drops the connection from the deferred pass.
 void EventLoop::writeWire(Connection& c, Bytes wire) {
-  evbuffer* output = bufferevent_get_output(c.bev);
-  if (bufferevent_write(c.bev, wire.data(), wire.size()) != 0) {
-    log(LogLevel::Error, Callbacks::describe(c) + ": cannot queue " + std::to_string(wire.size()) +
-                             " bytes; closing");
-    beginClose(c);
-    return;
+  std::size_t written = 0;
+  if (pendingBytes(c) == 0) {
+    ssize_t n = ::write(event_get_fd(c.io), wire.data(), wire.size());
+    if (n < 0) {
+      int error = errno;
+      if (!wouldBlock(error)) {
+        log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
+        c.pending.reset();
+        c.state = ConnectionState::Lingering;  // later sends and closes are ignored
+        updateInterest(c);
+        defer(c.id, Deferred::Drop);
+        return;
+      }
+      n = 0;
+    }
+    written = static_cast<std::size_t>(n);
+    counters_.bytesSent += written;
   }
-  if (evbuffer_get_length(output) > options_.writeHighWatermark) c.congested = true;
+  if (written == wire.size()) return;
+  if (c.pending == nullptr) c.pending = std::make_unique<PendingOutput>();
+  c.pending->bytes.insert(c.pending->bytes.end(), wire.data() + written,
+                          wire.data() + wire.size());
+  updateInterest(c);
+  if (pendingBytes(c) > options_.writeHighWatermark) c.congested = true;
 }
 
 void EventLoop::send(ConnectionId id, Bytes bytes) {

@@ -1,7 +1,10 @@
 // Private to port/net: the per-socket state behind an EventLoop connection id.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/engine/io.hpp"
@@ -30,17 +33,29 @@ struct EventLoop::Listener {
   std::size_t active = 0;
 };
 
+// Bytes the kernel did not take yet. Allocated on the first short write and freed once
+// drained, so an idle connection holds no write buffer at all.
+struct PendingOutput {
+  std::vector<std::uint8_t> bytes;
+  std::size_t head = 0;  // bytes[0, head) are already written
+  std::size_t size() const { return bytes.size() - head; }
+};
+
+// Kept small: one exists per connection, and idle connections are the common case. The
+// socket has one libevent event (read, plus write while output is pending); reads go
+// through the loop-wide buffer, so nothing is kept per connection on the read side.
 struct EventLoop::Connection {
-  EventLoop* loop = nullptr;
-  ConnectionId id = 0;
-  Listener* listener = nullptr;
-  bufferevent* bev = nullptr;
-  event* timer = nullptr;  // handshake, close-flush or linger deadline, by state
+  Listener* listener = nullptr;  // also reaches the loop
+  event* io = nullptr;           // the socket: EV_READ unless closing, EV_WRITE while pending
+  event* timer = nullptr;        // handshake, close-flush or linger deadline; only once armed
   std::unique_ptr<StreamFilter> filter;
-  PeerInfo peer;
+  std::unique_ptr<PendingOutput> pending;
+  ConnectionId id = 0;
+  std::string address;  // the peer, for logs; PeerInfo is built when the engine hears of it
   ConnectionState state = ConnectionState::Open;
-  bool engineKnows = false;  // onOpen delivered and onClose not yet
-  bool congested = false;    // above the high watermark; onWritable pending
+  std::uint8_t interest = 0;  // the EV_READ/EV_WRITE flags io is registered with
+  bool engineKnows = false;   // onOpen delivered and onClose not yet
+  bool congested = false;     // above the high watermark; onWritable pending
 };
 
 }  // namespace midge::port

@@ -2,8 +2,6 @@
 // logging and the clock. Per-connection I/O lives in connection.cpp.
 #include "port/net/event_loop.hpp"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -90,6 +88,7 @@ bool EventLoop::init(std::string& error) {
     error = std::string("cannot ignore SIGPIPE: ") + std::strerror(errno);
     return false;
   }
+  readBuffer_.resize(options_.maxReadPerTurn);
   base_ = event_base_new();
   if (base_ == nullptr) {
     error = "cannot create the libevent event base";
@@ -126,7 +125,11 @@ EventLoop::~EventLoop() {
   for (auto& entry : connections_) {
     Connection& c = *entry.second;
     if (c.timer != nullptr) event_free(c.timer);
-    if (c.bev != nullptr) bufferevent_free(c.bev);
+    if (c.io != nullptr) {
+      evutil_socket_t fd = event_get_fd(c.io);
+      event_free(c.io);
+      evutil_closesocket(fd);
+    }
   }
   connections_.clear();
   for (auto& l : listeners_) {
@@ -335,7 +338,7 @@ void EventLoop::runDeferred() {
     if (what == Deferred::Drop) {
       destroy(c, true);
     } else if (c.state == ConnectionState::Closing &&
-               evbuffer_get_length(bufferevent_get_output(c.bev)) == 0) {
+               pendingBytes(c) == 0) {
       finishClose(c);
     }
   }

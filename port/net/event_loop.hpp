@@ -28,7 +28,6 @@
 
 struct event_base;
 struct event;
-struct bufferevent;
 struct evconnlistener;
 
 namespace midge::port {
@@ -45,15 +44,13 @@ struct ListenerSpec {
 };
 
 struct LoopOptions {
-  // Reading stops while this much is buffered; the loop drains the input on every read,
-  // so this only bounds a connection whose reading is paused. It need not cover the
-  // maximum packet size: the engine's framer buffers partial packets itself.
-  std::size_t readHighWatermark = 256 * 1024;
   // Bytes read from one socket per read callback, so one fast publisher cannot starve the
-  // other connections of a turn.
+  // other connections of a turn. Also the size of the one read buffer the loop shares by
+  // all connections (the engine's framer keeps partial packets itself).
   std::size_t maxReadPerTurn = 64 * 1024;
-  // congested() turns true above the high mark and onWritable() fires once the buffer
-  // has drained to the low mark: the gap keeps the engine from flapping.
+  // Bytes the kernel did not take are kept per connection; congested() turns true when
+  // they exceed the high mark and onWritable() fires once they have drained to the low
+  // mark: the gap keeps the engine from flapping.
   std::size_t writeHighWatermark = 1 << 20;
   std::size_t writeLowWatermark = 256 * 1024;
   std::uint32_t tickMs = 100;
@@ -133,9 +130,11 @@ class EventLoop final : public Output, public Clock {
 
   void accept(Listener& listener, int fd, const std::string& peer);
   bool deliverWire(Connection& c, Bytes wire);  // true if the engine heard of anything
-  void onReadable(Connection& c);
-  void onWriteDrained(Connection& c);
-  void onSocketEvent(Connection& c, short what);
+  void onSocketReady(Connection& c, short what);
+  bool onReadable(Connection& c);  // false once c is destroyed
+  bool flushPending(Connection& c);  // false once c is destroyed
+  void updateInterest(Connection& c);
+  static std::size_t pendingBytes(const Connection& c);
   void onConnectionTimer(Connection& c);
   void beginClose(Connection& c);
   void finishClose(Connection& c);
@@ -171,6 +170,7 @@ class EventLoop final : public Output, public Clock {
   bool stopRequested_ = false;
   bool stopping_ = false;
   NetCounters counters_;
+  std::vector<std::uint8_t> readBuffer_;     // maxReadPerTurn bytes, shared by all sockets
   std::vector<std::uint8_t> plainScratch_;    // filter output on the receive path
   std::vector<std::uint8_t> wireScratch_;     // filter output on the receive path
   std::vector<std::uint8_t> sendScratch_;     // filter output on the send path
