@@ -68,11 +68,17 @@ struct ConnectionModel {
   std::multiset<std::uint16_t> awaitingPuback;
   std::multiset<std::uint16_t> awaitingPubrec;
   std::multiset<std::uint16_t> awaitingPubcomp;
-  std::multimap<std::uint16_t, std::size_t> awaitingSuback;    // id -> filter count
+  std::multimap<std::uint16_t, std::vector<std::string>> awaitingSuback;  // id -> filters
   std::multimap<std::uint16_t, std::size_t> awaitingUnsuback;  // id -> filter count
   std::size_t awaitingPingresp = 0;
 
   std::set<std::uint16_t> pubrecReceived;  // inbound QoS 2 the client may now PUBREL
+
+  // Acknowledgements of this turn for ids the client has not seen in flight. When several
+  // events share a turn, the client may acknowledge a PUBLISH that the engine created but
+  // has not flushed yet; the engine applies it, so the model must too when the PUBLISH
+  // shows up. Counting such a PUBLISH as not in flight can only make the checks looser.
+  std::multiset<std::pair<codec::PacketType, std::uint16_t>> earlyAcks;
 
   bool hasUnansweredRequest() const {
     return !awaitingPuback.empty() || !awaitingPubrec.empty() || !awaitingPubcomp.empty() ||
@@ -102,6 +108,11 @@ class CheckingOutput final : public Output {
     ConnectionModel& model = connections[id];
     model.id = id;
     return model;
+  }
+
+  // The engine flushed a turn: early acknowledgements can no longer meet their PUBLISH.
+  void turnEnded() {
+    for (auto& entry : connections) entry.second.earlyAcks.clear();
   }
 
   ConnectionModel* find(ConnectionId id) {
@@ -181,6 +192,8 @@ class CheckingOutput final : public Output {
   // and the QoS 2 messages each publisher may still resend, by (client id, packet id).
   std::map<std::string, SessionModel> sessions;
   std::map<std::pair<std::string, std::uint16_t>, std::uint32_t> openQos2;
+  // Highest QoS ever granted to each client id, by filter.
+  std::map<std::string, std::map<std::string, std::uint8_t>> everGranted;
 
   std::map<ConnectionId, ConnectionModel> connections;
   std::set<ConnectionId> congestedIds;
@@ -265,12 +278,14 @@ class CheckingOutput final : public Output {
     } else if (const auto* ack = std::get_if<codec::Ack>(&packet)) {
       noteClientAck(model, *ack);
     } else if (const auto* subscribe = std::get_if<codec::Subscribe>(&packet)) {
-      model.awaitingSuback.emplace(subscribe->packetId, subscribe->entries.size());
+      std::vector<std::string> filters;
       for (const codec::SubscribeEntry& entry : subscribe->entries) {
+        filters.emplace_back(entry.filter);
         if (entry.filter.substr(0, 7) == "$share/" && !model.clientId.empty()) {
           sessions[model.clientId].sharedSubscriptions = true;
         }
       }
+      model.awaitingSuback.emplace(subscribe->packetId, std::move(filters));
     } else if (const auto* unsubscribe = std::get_if<codec::Unsubscribe>(&packet)) {
       model.awaitingUnsuback.emplace(unsubscribe->packetId, unsubscribe->filters.size());
     } else if (std::holds_alternative<codec::Pingreq>(packet)) {
@@ -284,12 +299,18 @@ class CheckingOutput final : public Output {
     auto it = model.outbound.find(ack.packetId);
     switch (ack.type) {
       case codec::PacketType::Puback:
-        if (it != model.outbound.end() && it->second == Stage::AwaitPuback) model.outbound.erase(it);
+        if (it != model.outbound.end() && it->second == Stage::AwaitPuback) {
+          model.outbound.erase(it);
+        } else {
+          model.earlyAcks.insert({ack.type, ack.packetId});
+        }
         break;
       case codec::PacketType::Pubrec:
-        if (it != model.outbound.end() && it->second != Stage::AwaitPuback &&
-            static_cast<std::uint8_t>(ack.reason) >= 0x80) {
+        if (static_cast<std::uint8_t>(ack.reason) < 0x80) break;
+        if (it != model.outbound.end() && it->second != Stage::AwaitPuback) {
           model.outbound.erase(it);
+        } else {
+          model.earlyAcks.insert({ack.type, ack.packetId});
         }
         break;
       case codec::PacketType::Pubrel:
@@ -299,7 +320,11 @@ class CheckingOutput final : public Output {
         if (!model.clientId.empty()) openQos2.erase({model.clientId, ack.packetId});
         break;
       default:
-        if (it != model.outbound.end() && it->second == Stage::AwaitPubcomp) model.outbound.erase(it);
+        if (it != model.outbound.end() && it->second == Stage::AwaitPubcomp) {
+          model.outbound.erase(it);
+        } else {
+          model.earlyAcks.insert({ack.type, ack.packetId});
+        }
         break;
     }
   }
@@ -379,8 +404,17 @@ class CheckingOutput final : public Output {
     } else if (const auto* suback = std::get_if<codec::Suback>(&packet)) {
       auto it = model.awaitingSuback.find(suback->packetId);
       if (it == model.awaitingSuback.end()) violation("SUBACK without a SUBSCRIBE", id);
-      if (it->second != suback->reasonCodes.size()) {
+      if (it->second.size() != suback->reasonCodes.size()) {
         violation("SUBACK reason count differs from the SUBSCRIBE's filter count", id);
+      }
+      if (!model.clientId.empty()) {
+        auto& granted = everGranted[model.clientId];
+        for (std::size_t i = 0; i < it->second.size(); ++i) {
+          const std::uint8_t code = suback->reasonCodes[i];
+          if (code >= 0x80) continue;
+          auto entry = granted.emplace(it->second[i], code).first;
+          if (entry->second < code) entry->second = code;
+        }
       }
       model.awaitingSuback.erase(it);
     } else if (const auto* unsuback = std::get_if<codec::Unsuback>(&packet)) {
@@ -416,8 +450,11 @@ class CheckingOutput final : public Output {
         model.aliases[alias] = topicName;
       }
     }
-    if (!invalidWillSeen && !topic::validateTopicName(topicName).ok()) {
-      violation("PUBLISH with an invalid topic name", id, topicName);
+    if (!invalidWillSeen) {
+      if (!topic::validateTopicName(topicName).ok()) {
+        violation("PUBLISH with an invalid topic name", id, topicName);
+      }
+      checkSubscribed(model, topicName, publish.qos);
     }
     checkExactlyOnce(model, publish);
     if (publish.qos == 0) return;
@@ -430,6 +467,9 @@ class CheckingOutput final : public Output {
       }
       return;
     }
+    const codec::PacketType ends =
+        publish.qos == 1 ? codec::PacketType::Puback : codec::PacketType::Pubrec;
+    if (takeOne(model.earlyAcks, std::make_pair(ends, publish.packetId))) return;
     model.outbound[publish.packetId] = publish.qos == 1 ? Stage::AwaitPuback : Stage::AwaitPubrec;
     std::size_t window = model.receiveMaximum;
     if (maxInflight != 0 && maxInflight < window) window = maxInflight;
@@ -438,6 +478,28 @@ class CheckingOutput final : public Output {
     if (model.outbound.size() > window && (strict || !publish.dup)) {
       violation("more QoS 1/2 PUBLISH in flight than the Receive Maximum", id,
                 std::to_string(model.outbound.size()) + " > " + std::to_string(window));
+    }
+  }
+
+  // A client only receives topics it subscribed to, at most at the QoS granted. Sound but
+  // loose: every filter the client id was ever granted counts, because a session keeps
+  // delivering what it queued before an UNSUBSCRIBE, and a 3.1 CONNACK does not say
+  // whether the session was kept.
+  void checkSubscribed(const ConnectionModel& model, const std::string& topicName,
+                       std::uint8_t qos) {
+    if (model.clientId.empty()) return;
+    int best = -1;
+    for (const auto& entry : everGranted[model.clientId]) {
+      if (topic::matches(entry.first, topicName) && entry.second > best) best = entry.second;
+    }
+    if (best < 0) {
+      violation("PUBLISH on a topic the client never subscribed to", model.id,
+                "client '" + model.clientId + "' topic '" + topicName + "'");
+    }
+    if (qos > best) {
+      violation("PUBLISH above the QoS granted to the client", model.id,
+                "topic '" + topicName + "' qos " + std::to_string(qos) + " > " +
+                    std::to_string(best));
     }
   }
 
@@ -481,6 +543,10 @@ class CheckingOutput final : public Output {
         auto it = model.outbound.find(ack.packetId);
         if (it != model.outbound.end() && it->second == Stage::AwaitPuback) {
           violation("PUBREL for a packet id in flight as QoS 1", id);
+        }
+        if (takeOne(model.earlyAcks, std::make_pair(codec::PacketType::Pubcomp, ack.packetId))) {
+          model.outbound.erase(ack.packetId);
+          return;
         }
         // After a resumption the PUBLISH went on an earlier connection.
         model.outbound[ack.packetId] = Stage::AwaitPubcomp;

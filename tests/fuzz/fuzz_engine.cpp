@@ -286,6 +286,7 @@ class Driver {
   void endTurn() {
     if (batching_) return;
     broker_->endOfTurn();
+    output_.turnEnded();
     if (broker_->stats().storeFailures != 0) output_.commitFailed = true;
     checkTurnInvariants();
   }
