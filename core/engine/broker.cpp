@@ -192,11 +192,17 @@ void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::stri
   if (connection.state == ConnectionState::Closing) return;
   log(LogLevel::Notice, describe(connection) + " disconnected by the broker (" +
                             reasonCodeName(reason) + "): " + std::string(why));
-  if (connection.version == codec::ProtocolVersion::V5 &&
-      connection.state != ConnectionState::AwaitingConnect) {
-    codec::Disconnect disconnect;
-    disconnect.reason = reason;
-    sendPacket(connection, disconnect);
+  if (connection.version == codec::ProtocolVersion::V5) {
+    if (connection.state == ConnectionState::Connected) {
+      codec::Disconnect disconnect;
+      disconnect.reason = reason;
+      sendPacket(connection, disconnect);
+    } else if (connection.state == ConnectionState::Authenticating) {
+      // No CONNACK has been sent yet, so a DISCONNECT is not allowed (MQTT 5 3.14.0-1).
+      codec::Connack connack;
+      connack.reasonCode = static_cast<std::uint8_t>(reason);
+      sendPacket(connection, connack);
+    }
   }
   closeConnection(connection);
 }

@@ -131,11 +131,14 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
     properties.subscriptionIdentifiers = delivery.subscriptionIds;
     if (message.expiresAt != 0) {
       const std::int64_t remaining = message.expiresAt - clock_.wallSeconds();
-      if (remaining <= 0) {
+      if (remaining > 0) {
+        properties.messageExpiryInterval = static_cast<std::uint32_t>(remaining);
+      } else if (!dup) {
         ++stats_.messagesExpired;
         return false;
       }
-      properties.messageExpiryInterval = static_cast<std::uint32_t>(remaining);
+      // A resend (DUP) of a PUBLISH the client may already hold is never dropped for
+      // expiry: the QoS flow must complete (MQTT 5 4.3.3-7).
     }
     if (connection.clientTopicAliasMaximum != 0) {
       // Aliases save the topic bytes on every later message: worth it on constrained links.
