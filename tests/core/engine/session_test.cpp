@@ -236,3 +236,35 @@ TEST(EngineSession, NothingIsAcknowledgedWhenTheCommitFails) {
 
 }  // namespace
 }  // namespace midge::testing
+
+namespace midge::testing {
+namespace {
+
+TEST(EngineSession, InflightMessagesAreResentEvenAfterTheirExpiry) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("s", false, 3600);
+  subscriber->subscribe("t", 1);
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  codec::Publish publish;
+  publish.topic = "t";
+  publish.qos = 1;
+  publish.packetId = 1;
+  publish.payload = asBytes("short-lived");
+  publish.properties.messageExpiryInterval = 2;
+  publisher->send(publish);
+  const std::uint16_t packetId = subscriber->nextAs<codec::Publish>().packetId;
+  subscriber->dropConnection();  // the PUBLISH was sent but never acknowledged
+  harness.tick(5);
+  auto back = harness.open();
+  EXPECT_TRUE(back->connect("s", false, 3600).sessionPresent);
+  // MQTT 5 4.3.3-7 / 4.4.0-1: once sent, the flow completes; expiry no longer applies.
+  auto resent = back->nextAs<codec::Publish>();
+  EXPECT_TRUE(resent.dup);
+  EXPECT_EQ(resent.packetId, packetId);
+  EXPECT_EQ(payloadOf(resent), "short-lived");
+}
+
+}  // namespace
+}  // namespace midge::testing
