@@ -4,6 +4,7 @@
 // it; libFuzzer then saves the input.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -192,8 +193,14 @@ class CheckingOutput final : public Output {
   // and the QoS 2 messages each publisher may still resend, by (client id, packet id).
   std::map<std::string, SessionModel> sessions;
   std::map<std::pair<std::string, std::uint16_t>, std::uint32_t> openQos2;
-  // Highest QoS ever granted to each client id, by filter.
-  std::map<std::string, std::map<std::string, std::uint8_t>> everGranted;
+  // Filters each client id asked for, with the highest QoS asked (the granted QoS is at
+  // most that); a refused filter is dropped unless it was granted before.
+  struct Grant {
+    std::uint8_t qos = 0;
+    std::size_t pending = 0;  // SUBSCRIBEs without a SUBACK yet
+    bool confirmed = false;   // a SUBACK granted it
+  };
+  std::map<std::string, std::map<std::string, Grant>> everGranted;
 
   std::map<ConnectionId, ConnectionModel> connections;
   std::set<ConnectionId> congestedIds;
@@ -281,6 +288,12 @@ class CheckingOutput final : public Output {
       std::vector<std::string> filters;
       for (const codec::SubscribeEntry& entry : subscribe->entries) {
         filters.emplace_back(entry.filter);
+        if (!model.clientId.empty()) {
+          // Counted from the request on: the connection may close before the SUBACK.
+          Grant& grant = everGranted[model.clientId][filters.back()];
+          grant.qos = std::max(grant.qos, codec::subscriptionQos(entry.options));
+          ++grant.pending;
+        }
         if (entry.filter.substr(0, 7) == "$share/" && !model.clientId.empty()) {
           sessions[model.clientId].sharedSubscriptions = true;
         }
@@ -380,11 +393,7 @@ class CheckingOutput final : public Output {
         return;
       case codec::PacketType::Disconnect:
         if (model.version != ProtocolVersion::V5) violation("DISCONNECT to a 3.x client", id);
-        // WORKAROUND (regressions/engine/disconnect-during-enhanced-auth): tolerated before
-        // any CONNACK unless strict, so that fuzzing gets past the known bug.
-        if (!model.accepted && (strict || model.connackSeen)) {
-          violation("DISCONNECT before a successful CONNACK (MQTT-3.14.0-1)", id);
-        }
+        if (!model.accepted) violation("DISCONNECT before a successful CONNACK (MQTT-3.14.0-1)", id);
         return;
       case codec::PacketType::Connect:
       case codec::PacketType::Subscribe:
@@ -408,12 +417,16 @@ class CheckingOutput final : public Output {
         violation("SUBACK reason count differs from the SUBSCRIBE's filter count", id);
       }
       if (!model.clientId.empty()) {
-        auto& granted = everGranted[model.clientId];
+        auto& grants = everGranted[model.clientId];
         for (std::size_t i = 0; i < it->second.size(); ++i) {
-          const std::uint8_t code = suback->reasonCodes[i];
-          if (code >= 0x80) continue;
-          auto entry = granted.emplace(it->second[i], code).first;
-          if (entry->second < code) entry->second = code;
+          auto grant = grants.find(it->second[i]);
+          if (grant == grants.end()) continue;
+          --grant->second.pending;
+          if (suback->reasonCodes[i] < 0x80) {
+            grant->second.confirmed = true;
+          } else if (!grant->second.confirmed && grant->second.pending == 0) {
+            grants.erase(grant);  // refused, and never granted before
+          }
         }
       }
       model.awaitingSuback.erase(it);
@@ -481,26 +494,25 @@ class CheckingOutput final : public Output {
     }
   }
 
-  // A client only receives topics it subscribed to, at most at the QoS granted. Sound but
-  // loose: every filter the client id was ever granted counts, because a session keeps
+  // A client only receives topics it subscribed to, at most at the QoS it asked for. Sound
+  // but loose: every filter the client id was ever granted counts, because a session keeps
   // delivering what it queued before an UNSUBSCRIBE, and a 3.1 CONNACK does not say
   // whether the session was kept.
   void checkSubscribed(const ConnectionModel& model, const std::string& topicName,
                        std::uint8_t qos) {
     if (model.clientId.empty()) return;
-    // WORKAROUND (regressions/engine/subscription-kept-after-failed-commit): not checked
-    // once a commit failed, unless strict, so that fuzzing gets past the known bug.
-    if (commitFailed && !strict) return;
     int best = -1;
     for (const auto& entry : everGranted[model.clientId]) {
-      if (topic::matches(entry.first, topicName) && entry.second > best) best = entry.second;
+      if (topic::matches(entry.first, topicName) && entry.second.qos > best) {
+        best = entry.second.qos;
+      }
     }
     if (best < 0) {
       violation("PUBLISH on a topic the client never subscribed to", model.id,
                 "client '" + model.clientId + "' topic '" + topicName + "'");
     }
     if (qos > best) {
-      violation("PUBLISH above the QoS granted to the client", model.id,
+      violation("PUBLISH above the QoS the client subscribed with", model.id,
                 "topic '" + topicName + "' qos " + std::to_string(qos) + " > " +
                     std::to_string(best));
     }
