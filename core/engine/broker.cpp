@@ -1,6 +1,7 @@
 // Connection events, framing, output buffering and the per-turn group commit.
 #include "core/engine/broker.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace midge {
@@ -95,6 +96,14 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
     failConnection(connection, protocolError("the first packet must be CONNECT"));
     return false;
   }
+  if (connection.state != ConnectionState::AwaitingConnect && type == codec::PacketType::Connect) {
+    // Whatever it contains (even a protocol level we do not know, whose decoding would
+    // fail with a reason only CONNACK may carry), a second CONNECT is a protocol error.
+    // Checked before decoding, which would also overwrite the CONNECT held for an
+    // enhanced authentication in progress.
+    failConnection(connection, protocolError("a second CONNECT on the same connection"));
+    return false;
+  }
   codec::Frame held = frame;
   if (type == codec::PacketType::Connect) {
     // Keep CONNECT's bytes: its decoded views must outlive this frame while an enhanced
@@ -116,10 +125,6 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
 void Broker::dispatch(Connection& connection, codec::Packet& packet) {
   const bool connected = connection.state == ConnectionState::Connected;
   if (auto* connect = std::get_if<codec::Connect>(&packet)) {
-    if (connection.state != ConnectionState::AwaitingConnect) {
-      failConnection(connection, protocolError("a second CONNECT on the same connection"));
-      return;
-    }
     handleConnect(connection, *connect);
     return;
   }
@@ -258,12 +263,33 @@ void Broker::noteStoreWrite(Connection& connection) {
   outputFor(connection);
 }
 
+bool Broker::storeLagsBehind(const Connection& connection) const {
+  return connection.session != nullptr && connection.session->durable() &&
+         store_.touched(connection.session->clientId);
+}
+
 void Broker::endOfTurn() {
+  // After a failed commit the store lacks what memory kept of the failed turns. Catch up
+  // before this turn's commit when the turn writes anyway, or when it answers a session
+  // whose records are missing (a PUBREC for a resent QoS 2 id known only in memory must
+  // not leave before that id is on disk). Other turns owe the store nothing: a disk that
+  // is still full then fails only the turns that need it.
+  if (storeLagsBehind_ &&
+      (store_.hasPendingWrites() ||
+       std::any_of(dirtyConnections_.begin(), dirtyConnections_.end(), [&](ConnectionId id) {
+         const Connection* connection = findConnection(id);
+         return connection != nullptr && storeLagsBehind(*connection);
+       }))) {
+    resyncStore();
+  }
   bool committed = true;
   if (store_.hasPendingWrites()) {
     Status status = store_.commit();
-    if (!status.ok()) {
+    if (status.ok()) {
+      storeLagsBehind_ = false;
+    } else {
       committed = false;
+      storeLagsBehind_ = true;
       ++stats_.storeFailures;
       log(LogLevel::Error, "store commit failed, this turn's acknowledgements are withheld: " +
                                store_.lastError());
@@ -273,8 +299,13 @@ void Broker::endOfTurn() {
     Connection* connection = findConnection(id);
     if (connection == nullptr) continue;
     connection->inDirtyList = false;
-    if (!committed && connection->wroteToStore) {
-      // Nothing of this turn may be acknowledged: the client will resend after reconnecting.
+    // A session that is not durable has no records to lack: its deliveries may leave.
+    const bool involved = connection->wroteToStore || storeLagsBehind(*connection);
+    if (!committed && involved) {
+      // Nothing of this turn may leave: neither the acks of the writers (they resend after
+      // reconnecting) nor the deliveries whose records were rolled back (a QoS 2 message
+      // received now and again after the publisher's resend would arrive twice). The
+      // session keeps them in memory and resends them when the client reconnects.
       connection->pending.clear();
       connection->wroteToStore = false;
       connection->state = ConnectionState::Closing;

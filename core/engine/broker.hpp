@@ -23,6 +23,7 @@
 #include "core/engine/io.hpp"
 #include "core/engine/session.hpp"
 #include "core/engine/stats.hpp"
+#include "core/engine/tracking_store.hpp"
 #include "core/store/store.hpp"
 #include "core/topic/subscription_tree.hpp"
 #include "core/topic/topic.hpp"
@@ -82,6 +83,12 @@ class Broker final : public ConnectionEvents {
   void noteStoreWrite(Connection& connection);
   void log(LogLevel level, const std::string& message);
   std::string describe(const Connection& connection) const;
+  topic::Limits topicLimits() const {
+    topic::Limits limits;
+    limits.maxLength = config_.maxTopicLength;
+    limits.maxLevels = config_.maxTopicLevels;
+    return limits;
+  }
 
   // connect.cpp
   void handleConnect(Connection& connection, const codec::Connect& connect);
@@ -89,6 +96,10 @@ class Broker final : public ConnectionEvents {
   void finishConnect(Connection& connection, const codec::Connect& connect,
                      const AuthDecision& decision);
   void refuseConnect(Connection& connection, ReasonCode reason, std::string_view why);
+  codec::Properties connackProperties(const Connection& connection, const codec::Connect& connect,
+                                      const AuthDecision& decision, const std::string& clientId,
+                                      bool assigned) const;
+  bool fitsClientMaximum(Connection& connection, codec::Connack& connack);
   Session& attachSession(Connection& connection, const codec::Connect& connect,
                          std::string_view clientId, bool& sessionPresent);
   void takeOver(Session& session);
@@ -152,9 +163,13 @@ class Broker final : public ConnectionEvents {
 
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
+  void resyncStore();
+  // The session's records were touched by a turn whose commit failed, and not yet rewritten.
+  bool storeLagsBehind(const Connection& connection) const;
 
   EngineConfig config_;
-  store::Store& store_;
+  TrackingStore store_;
+  bool storeLagsBehind_ = false;  // a commit failed; resyncStore() has not caught up yet
   Output& output_;
   const Clock& clock_;
   Authenticator& authenticator_;

@@ -58,6 +58,21 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     return;
   }
 
+  if (connect.will) {
+    // The will is published like any PUBLISH later, so its topic obeys the same rules now.
+    const topic::Limits limits = topicLimits();
+    Status valid = topic::validateTopicName(connect.will->topic, limits);
+    if (!valid.ok()) {
+      if (v5) {
+        refuseConnect(connection, ReasonCode::TopicNameInvalid,
+                      std::string("will topic: ") + valid.error().detail);
+      } else {
+        // 3.x has no return code for it: a malformed CONNECT, closed without CONNACK.
+        failConnection(connection, valid.error());
+      }
+      return;
+    }
+  }
   if (connect.will && connect.will->qos > connection.maxQos) {
     refuseConnect(connection, ReasonCode::QoSNotSupported, "will QoS above max_qos");
     return;
@@ -181,6 +196,18 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
     clientId = assignClientId();
     assigned = true;
   }
+  codec::Connack connack;
+  if (v5) {
+    connack.properties = connackProperties(connection, connect, decision, clientId, assigned);
+    if (!fitsClientMaximum(connection, connack)) {
+      ++stats_.connectsRefused;
+      log(LogLevel::Notice, "refused connection from " + connection.peer.address +
+                                ": even a CONNACK exceeds the client's Maximum Packet Size " +
+                                std::to_string(connection.clientMaxPacketSize));
+      closeConnection(connection);  // no CONNACK: the client forbade one this large
+      return;
+    }
+  }
   bool sessionPresent = false;
   Session& session = attachSession(connection, connect, clientId, sessionPresent);
   connection.session = &session;
@@ -209,31 +236,8 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   std::size_t limit = config_.maxPacketSize != 0 ? config_.maxPacketSize : 268435455 + 5;
   connection.framer.setMaxPacketSize(limit);
 
-  codec::Connack connack;
   connack.sessionPresent = sessionPresent;
   connack.reasonCode = 0;
-  if (v5) {
-    codec::Properties& properties = connack.properties;
-    if (config_.maxInflightMessages != 65535) {
-      properties.receiveMaximum = config_.maxInflightMessages;
-    }
-    if (config_.maxPacketSize != 0) properties.maximumPacketSize = config_.maxPacketSize;
-    properties.topicAliasMaximum = connection.maxTopicAlias;
-    if (!config_.retainAvailable) properties.retainAvailable = 0;
-    if (connection.maxQos < 2) properties.maximumQoS = connection.maxQos;
-    if (assigned) properties.assignedClientIdentifier = session.clientId;
-    if (connection.keepAliveSeconds != connect.keepAlive) {
-      properties.serverKeepAlive = connection.keepAliveSeconds;
-    }
-    const std::uint32_t requested = connect.properties.sessionExpiryInterval.value_or(0);
-    if (requested != session.expirySeconds) properties.sessionExpiryInterval = session.expirySeconds;
-    if (connection.extras && !connection.extras->authMethod.empty()) {
-      properties.authenticationMethod = connection.extras->authMethod;
-      if (!decision.responseData.empty()) {
-        properties.authenticationData = asBytes(decision.responseData);
-      }
-    }
-  }
   sendPacket(connection, connack);
   if (config_.connectionMessages) {
     log(LogLevel::Info, "new client connected from " + connection.peer.address + " as " +
@@ -245,6 +249,57 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   if (sessionPresent) resumeSession(session, connection);
   // The CONNECT bytes are no longer referenced once the session owns copies.
   connection.extras.reset();
+}
+
+// Our limits, as a v5 CONNACK tells them (MQTT 5 3.2.2.3).
+codec::Properties Broker::connackProperties(const Connection& connection,
+                                            const codec::Connect& connect,
+                                            const AuthDecision& decision,
+                                            const std::string& clientId, bool assigned) const {
+  codec::Properties properties;
+  // 0 means no limit to us, but a Receive Maximum of 0 is a protocol error to the client:
+  // leave the property out, which means 65,535.
+  if (config_.maxInflightMessages != 0 && config_.maxInflightMessages != 65535) {
+    properties.receiveMaximum = config_.maxInflightMessages;
+  }
+  if (config_.maxPacketSize != 0) properties.maximumPacketSize = config_.maxPacketSize;
+  properties.topicAliasMaximum = connection.maxTopicAlias;
+  if (!config_.retainAvailable) properties.retainAvailable = 0;
+  if (connection.maxQos < 2) properties.maximumQoS = connection.maxQos;
+  if (assigned) properties.assignedClientIdentifier = clientId;
+  if (connection.keepAliveSeconds != connect.keepAlive) {
+    properties.serverKeepAlive = connection.keepAliveSeconds;
+  }
+  const std::uint32_t requested = connect.properties.sessionExpiryInterval.value_or(0);
+  const std::uint32_t granted =
+      effectiveExpiry(connect.version, connect.cleanStart, connect.properties.sessionExpiryInterval);
+  if (requested != granted) properties.sessionExpiryInterval = granted;
+  if (connection.extras && !connection.extras->authMethod.empty()) {
+    properties.authenticationMethod = connection.extras->authMethod;
+    if (!decision.responseData.empty()) {
+      properties.authenticationData = asBytes(decision.responseData);
+    }
+  }
+  return properties;
+}
+
+// MQTT-3.1.2-24: nothing larger than the client's Maximum Packet Size, CONNACK included.
+// Topic Alias Maximum is the one property the client can do without (it then sends no
+// aliases, and we accept none); the others it needs to talk to us correctly.
+bool Broker::fitsClientMaximum(Connection& connection, codec::Connack& connack) {
+  if (connection.clientMaxPacketSize == 0) return true;
+  const auto encodedSize = [&] {
+    scratch_.clear();
+    (void)codec::encodePacket(connack, codec::ProtocolVersion::V5, scratch_);
+    return scratch_.size();
+  };
+  if (encodedSize() <= connection.clientMaxPacketSize) return true;
+  if (connack.properties.topicAliasMaximum.value_or(0) != 0) {
+    connack.properties.topicAliasMaximum.reset();
+    connection.maxTopicAlias = 0;
+    if (encodedSize() <= connection.clientMaxPacketSize) return true;
+  }
+  return false;
 }
 
 Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,
@@ -293,16 +348,27 @@ void Broker::takeOver(Session& session) {
 
 void Broker::resumeSession(Session& session, Connection& connection) {
   // Resend exactly what the spec requires on a resumed session: unacknowledged PUBLISH
-  // with DUP, and PUBREL for messages whose PUBREC arrived.
+  // with DUP, and PUBREL for messages whose PUBREC arrived. The client's Receive Maximum
+  // may be smaller than on its last connection (MQTT 5 4.9): PUBLISHes beyond it wait,
+  // marked, in their place and go out as acks free the window (pumpQueue). PUBRELs are
+  // always sent: those messages are with the client already.
+  const std::size_t window = windowFor(connection);
+  std::size_t resent = 0;
+  session.resendsPending = 0;
   for (auto it = session.inflight.begin(); it != session.inflight.end();) {
+    it->resendPending = false;
     if (it->state == store::DeliveryState::PubrelSent) {
       sendPubrel(connection, it->packetId);
+    } else if (resent >= window) {
+      it->resendPending = true;
+      ++session.resendsPending;
     } else if (!sendPublish(connection, *it, true)) {
-      // Expired meanwhile, or too large for this connection's Maximum Packet Size.
+      // Too large for this connection's Maximum Packet Size.
       forgetDelivery(session, *it);
       it = session.inflight.erase(it);
       continue;
     }
+    ++resent;
     ++it;
   }
   pumpQueue(session);

@@ -22,7 +22,7 @@ std::size_t Broker::windowFor(const Connection& connection) const {
 }
 
 bool Broker::windowFull(const Session& session, const Connection& connection) const {
-  if (session.inflight.size() >= windowFor(connection)) return true;
+  if (session.inflight.size() - session.resendsPending >= windowFor(connection)) return true;
   if (config_.maxInflightBytes == 0) return false;
   // Summed on demand: the window is small, and a running total would have to be kept
   // right on every path that ends a delivery.
@@ -49,7 +49,7 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
   delivery.subscriptionIds = std::move(subscriptionIds);
 
   const bool canSendNow = connection != nullptr && session.queue.empty() &&
-                          !output_.congested(connection->id) &&
+                          session.resendsPending == 0 && !output_.congested(connection->id) &&
                           (qos == 0 || !windowFull(session, *connection));
   if (canSendNow) {
     if (qos == 0) {
@@ -86,6 +86,23 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
 void Broker::pumpQueue(Session& session) {
   Connection* connection = onlineConnection(session);
   if (connection == nullptr) return;
+  // Deferred resends go first: they are older than anything queued.
+  for (auto it = session.inflight.begin();
+       session.resendsPending != 0 && it != session.inflight.end();) {
+    if (!it->resendPending) {
+      ++it;
+      continue;
+    }
+    if (output_.congested(connection->id) || windowFull(session, *connection)) return;
+    it->resendPending = false;
+    --session.resendsPending;
+    if (!sendPublish(*connection, *it, true)) {
+      forgetDelivery(session, *it);  // too large for this connection's Maximum Packet Size
+      it = session.inflight.erase(it);
+      continue;
+    }
+    ++it;
+  }
   while (!session.queue.empty() && !output_.congested(connection->id)) {
     Delivery& front = session.queue.front();
     if (front.qos > 0 && windowFull(session, *connection)) break;
@@ -230,6 +247,7 @@ void Broker::dropQueued(Session& session) {
   session.queuedBytes = 0;
   session.queue.clear();
   session.inflight.clear();
+  session.resendsPending = 0;
 }
 
 }  // namespace midge

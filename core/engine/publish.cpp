@@ -48,9 +48,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     return;
   }
   if (v5 && !resolveTopicAlias(connection, publish)) return;
-  topic::Limits limits;
-  limits.maxLength = config_.maxTopicLength;
-  limits.maxLevels = config_.maxTopicLevels;
+  const topic::Limits limits = topicLimits();
   Status valid = topic::validateTopicName(publish.topic, limits);
   if (!valid.ok()) {
     disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
@@ -274,6 +272,7 @@ void Broker::handlePuback(Connection& connection, const codec::Ack& ack) {
   for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
     if (it->packetId == ack.packetId && it->qos == 1) {
       forgetDelivery(session, *it);
+      if (it->resendPending) --session.resendsPending;
       session.inflight.erase(it);
       pumpQueue(session);
       return;
@@ -288,9 +287,15 @@ void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
     if (isFailure(ack.reason)) {
       // The receiver refused it: the flow ends here (MQTT 5 4.3.3).
       forgetDelivery(session, *it);
+      if (it->resendPending) --session.resendsPending;
       session.inflight.erase(it);
       pumpQueue(session);
       return;
+    }
+    if (it->resendPending) {
+      // The client had it from an earlier connection; its PUBREC settles the resend.
+      it->resendPending = false;
+      --session.resendsPending;
     }
     if (it->state == store::DeliveryState::PublishSent) {
       it->state = store::DeliveryState::PubrelSent;

@@ -1,4 +1,5 @@
-// Rebuilding broker state from the store after a restart (or a crash).
+// Rebuilding broker state from the store after a restart (or a crash), and the store from
+// broker state after a failed commit.
 #include <algorithm>
 #include <unordered_map>
 
@@ -126,6 +127,49 @@ void Broker::restoreSession(const store::SessionRecord& record) {
     session.will = std::make_unique<WillMessage>(std::move(will));
     // The network connection ended without DISCONNECT when the broker went down.
     session.willDueMs = nowMs + std::uint64_t{delaySeconds} * 1000;
+  }
+}
+
+// A failed commit rolled the store back to the last good turn, but the engine's memory kept
+// that turn: a session's new delivery, an inbound QoS 2 packet id, a retained message. Left
+// so, a later turn could acknowledge on the strength of memory alone (a resent QoS 2
+// PUBLISH answered from the in-memory packet id, say) while the disk lacks the message.
+// Writing again what memory holds for everything the failed turns touched makes the two
+// agree at the next successful commit. Only the touched sessions and topics are rewritten,
+// in the first turn that needs the store again (see endOfTurn).
+void Broker::resyncStore() {
+  const std::vector<std::string> clientIds(store_.touchedSessions().begin(),
+                                           store_.touchedSessions().end());
+  for (const std::string& clientId : clientIds) {
+    store_.deleteSession(clientId);
+    auto it = sessions_.find(clientId);
+    if (it == sessions_.end()) continue;
+    Session& session = *it->second;
+    session.inStore = false;
+    if (!session.durable()) continue;
+    persistSession(session);
+    for (const auto& [filter, entry] : session.subscriptions) {
+      store_.saveSubscription({clientId, filter, entry.options, entry.identifier});
+    }
+    const auto rewrite = [&](const Delivery& delivery) {
+      delivery.message->persisted = false;
+      persistDelivery(session, delivery);
+    };
+    std::for_each(session.inflight.begin(), session.inflight.end(), rewrite);
+    std::for_each(session.queue.begin(), session.queue.end(), rewrite);
+    for (std::uint16_t packetId : session.inboundQos2) store_.saveInboundQos2(clientId, packetId);
+  }
+  const std::vector<std::string> topics(store_.touchedRetained().begin(),
+                                        store_.touchedRetained().end());
+  for (const std::string& topicName : topics) {
+    const MessagePtr* retained = retained_.find(topicName);
+    if (retained == nullptr) {
+      store_.deleteRetained(topicName);
+      continue;
+    }
+    (*retained)->persisted = false;
+    persistMessage(*retained);
+    store_.saveRetained({topicName, (*retained)->id});
   }
 }
 

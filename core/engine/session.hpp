@@ -24,6 +24,9 @@ struct Delivery {
   std::uint8_t qos = 0;
   bool retain = false;
   store::DeliveryState state = store::DeliveryState::Queued;
+  // In flight from an earlier connection, not yet resent on this one because the client's
+  // Receive Maximum is now smaller (see Broker::resumeSession).
+  bool resendPending = false;
   std::vector<std::uint32_t> subscriptionIds;
 };
 
@@ -61,6 +64,8 @@ class PacketIdSet {
     return 1;
   }
   std::size_t size() const { return ids_.size(); }
+  auto begin() const { return ids_.begin(); }
+  auto end() const { return ids_.end(); }
 
  private:
   std::vector<std::uint16_t> ids_;
@@ -90,6 +95,7 @@ struct Session {
   std::unique_ptr<WillMessage> will;  // a pointer: most sessions have none
   std::uint64_t willDueMs = 0;  // non-zero: a delayed will is pending
   bool inStore = false;         // a session record exists in the store
+  std::uint32_t resendsPending = 0;  // in-flight deliveries marked resendPending
 
   bool durable() const { return expirySeconds != 0; }
   bool online() const { return connection != 0; }

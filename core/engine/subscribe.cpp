@@ -17,9 +17,8 @@ constexpr std::uint8_t kV311Failure = 0x80;
 void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& subscribe) {
   Session& session = *connection.session;
   const bool v5 = connection.version == codec::ProtocolVersion::V5;
-  topic::Limits limits;
-  limits.maxLength = config_.maxTopicLength;
-  limits.maxLevels = config_.maxTopicLevels;
+  const bool mqtt31 = connection.version == codec::ProtocolVersion::V31;
+  const topic::Limits limits = topicLimits();
   const std::uint32_t identifier = subscribe.properties.subscriptionIdentifiers.empty()
                                        ? 0
                                        : subscribe.properties.subscriptionIdentifiers.front();
@@ -39,6 +38,11 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
     if (!valid.ok()) {
       log(LogLevel::Notice, describe(connection) + ": invalid topic filter: " +
                                 valid.error().detail);
+      if (mqtt31) {
+        // 3.1's SUBACK can only grant: a SUBSCRIBE it cannot honour is a protocol violation.
+        failConnection(connection, valid.error());
+        return;
+      }
       suback.reasonCodes.push_back(
           v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
       continue;
@@ -53,8 +57,10 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       ++stats_.subscribeDenied;
       log(LogLevel::Notice, describe(connection) + ": not authorized to subscribe to " +
                                 std::string(request.filter));
-      suback.reasonCodes.push_back(
-          v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized) : kV311Failure);
+      // 3.1 has no failure code: like a refused 3.1.1 PUBLISH, the refusal is acknowledged
+      // positively (QoS 0 granted) and nothing is subscribed.
+      suback.reasonCodes.push_back(v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized)
+                                      : (mqtt31 ? 0x00 : kV311Failure));
       continue;
     }
     const auto qos = static_cast<std::uint8_t>(

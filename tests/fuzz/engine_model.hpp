@@ -209,8 +209,6 @@ class CheckingOutput final : public Output {
   std::size_t maxInflight = 0;  // EngineConfig::maxInflightMessages, 0: none
   bool trace = false;           // print every packet (MIDGE_FUZZ_TRACE=1)
   bool strict = false;          // no workarounds for known engine bugs (MIDGE_FUZZ_STRICT=1)
-  bool invalidWillSeen = false;  // outlives reset(): a retained will survives restarts
-  bool commitFailed = false;     // a store commit failed at some point of this input
 
  private:
   static void traceFrame(ConnectionId id, const char* direction, const codec::Frame& frame,
@@ -255,12 +253,6 @@ class CheckingOutput final : public Output {
       if (!connect.ok()) return;
       model.version = connect.value().version;
       model.clientId = std::string(connect.value().clientId);
-      const std::optional<codec::Will>& will = connect.value().will;
-      if (!strict && will && !topic::validateTopicName(will->topic).ok()) {
-        // WORKAROUND (regressions/engine/will-topic-not-validated): the engine accepts the
-        // will and later publishes it under that name; stop checking topic names.
-        invalidWillSeen = true;
-      }
       if (trace) traceFrame(model.id, "client ->", frame, codec::Packet(connect.value()));
       const codec::Properties& properties = connect.value().properties;
       if (model.version == ProtocolVersion::V5) {
@@ -344,29 +336,12 @@ class CheckingOutput final : public Output {
 
   void checkBrokerFrame(ConnectionModel& model, const codec::Frame& frame) {
     const ConnectionId id = model.id;
-    ProtocolVersion decodeAs = model.version;
-    if (!strict && frame.type() == codec::PacketType::Suback &&
-        decodeAs == ProtocolVersion::V31) {
-      // WORKAROUND (regressions/engine/suback-failure-to-mqtt31): read 3.1 SUBACKs as
-      // 3.1.1, which has the 0x80 failure code, so that fuzzing gets past the known bug.
-      decodeAs = ProtocolVersion::V311;
-    }
-    Result<codec::Packet> decoded = codec::decodePacket(frame, decodeAs);
-    if (!decoded.ok() && !strict && frame.type() == codec::PacketType::Disconnect &&
-        !frame.body.empty() && frame.body[0] == 0x84) {
-      // WORKAROUND (regressions/engine/disconnect-unsupported-version): let fuzzing get
-      // past the known bug; the engine closes the connection right after.
-      return;
-    }
-    if (!decoded.ok() && invalidWillSeen && frame.type() == codec::PacketType::Publish) return;
+    Result<codec::Packet> decoded = codec::decodePacket(frame, model.version);
     if (!decoded.ok()) {
       violation("the engine sent a packet the codec rejects for the connection's version", id,
                 std::string(codec::packetTypeName(frame.type())) + ": " + decoded.error().detail);
     }
-    // WORKAROUND (regressions/engine/connack-exceeds-client-maximum-packet-size): CONNACK
-    // is exempt unless strict, so that fuzzing gets past the known bug.
-    const bool exempt = !strict && frame.type() == codec::PacketType::Connack;
-    if (model.maxPacketSize != 0 && frame.wireSize > model.maxPacketSize && !exempt) {
+    if (model.maxPacketSize != 0 && frame.wireSize > model.maxPacketSize) {
       violation("packet larger than the client's Maximum Packet Size", id,
                 codec::packetTypeName(frame.type()));
     }
@@ -455,7 +430,6 @@ class CheckingOutput final : public Output {
       if (publish.topic.empty()) {
         auto known = model.aliases.find(alias);
         if (known == model.aliases.end()) {
-          if (invalidWillSeen) return;  // an empty will topic: see the workaround below
           violation("topic alias used before it was set", id);
         }
         topicName = known->second;
@@ -463,12 +437,10 @@ class CheckingOutput final : public Output {
         model.aliases[alias] = topicName;
       }
     }
-    if (!invalidWillSeen) {
-      if (!topic::validateTopicName(topicName).ok()) {
-        violation("PUBLISH with an invalid topic name", id, topicName);
-      }
-      checkSubscribed(model, topicName, publish.qos);
+    if (!topic::validateTopicName(topicName).ok()) {
+      violation("PUBLISH with an invalid topic name", id, topicName);
     }
+    checkSubscribed(model, topicName, publish.qos);
     checkExactlyOnce(model, publish);
     if (publish.qos == 0) return;
     using Stage = ConnectionModel::Stage;
@@ -486,9 +458,7 @@ class CheckingOutput final : public Output {
     model.outbound[publish.packetId] = publish.qos == 1 ? Stage::AwaitPuback : Stage::AwaitPubrec;
     std::size_t window = model.receiveMaximum;
     if (maxInflight != 0 && maxInflight < window) window = maxInflight;
-    // WORKAROUND (regressions/engine/resume-ignores-receive-maximum): resends are not
-    // held to the window unless strict, so that fuzzing gets past the known bug.
-    if (model.outbound.size() > window && (strict || !publish.dup)) {
+    if (model.outbound.size() > window) {
       violation("more QoS 1/2 PUBLISH in flight than the Receive Maximum", id,
                 std::to_string(model.outbound.size()) + " > " + std::to_string(window));
     }
@@ -525,9 +495,6 @@ class CheckingOutput final : public Output {
   // subscription (a shared and an ordinary match are two deliveries).
   void checkExactlyOnce(const ConnectionModel& model, const codec::Publish& publish) {
     if (publish.qos != 2 || publish.dup || publish.retain || model.clientId.empty()) return;
-    // WORKAROUND (regressions/engine/qos2-duplicate-after-failed-commit): not checked once a
-    // commit failed, unless strict, so that fuzzing gets past the known bug.
-    if (commitFailed && !strict) return;
     const std::optional<std::uint32_t> marker = readMarker(publish.payload);
     if (!marker) return;
     SessionModel& session = sessions[model.clientId];

@@ -114,7 +114,7 @@ class DenySomeAuthenticator final : public Authenticator {
   }
 };
 
-EngineConfig makeConfig(std::uint8_t config0, std::uint8_t config1, bool strict) {
+EngineConfig makeConfig(std::uint8_t config0, std::uint8_t config1) {
   EngineConfig config;
   if ((config0 & kSmallLimits) != 0) {
     config.maxInflightMessages = 2;
@@ -140,9 +140,7 @@ EngineConfig makeConfig(std::uint8_t config0, std::uint8_t config1, bool strict)
   if ((config1 & kConnectRate) != 0) config.maxConnectRatePerSecond = 2;
   config.connectionMessages = (config1 & kQuietConnections) == 0;
   if ((config1 & kUnlimited) != 0) {
-    // WORKAROUND (regressions/engine/connack-receive-maximum-zero): 0 puts Receive
-    // Maximum 0 in CONNACK; 65535 is as unlimited as the protocol gets.
-    config.maxInflightMessages = strict ? 0 : 65535;
+    config.maxInflightMessages = 0;
     config.maxQueuedMessages = 0;
     // The byte limit keeps memory per input bounded (a day of $SYS ticks would queue
     // hundreds of thousands of messages otherwise).
@@ -207,7 +205,7 @@ class Driver {
     output_.strict = strict != nullptr && *strict == '1';
     const char* trace = std::getenv("MIDGE_FUZZ_TRACE");
     output_.trace = trace != nullptr && *trace == '1';
-    config_ = makeConfig(config0, config1, output_.strict);
+    config_ = makeConfig(config0, config1);
     output_.maxInflight = config_.maxInflightMessages;
     if ((config0 & kDenySomeAuth) != 0) {
       authenticator_ = std::make_unique<DenySomeAuthenticator>();
@@ -287,7 +285,6 @@ class Driver {
     if (batching_) return;
     broker_->endOfTurn();
     output_.turnEnded();
-    if (broker_->stats().storeFailures != 0) output_.commitFailed = true;
     checkTurnInvariants();
   }
 

@@ -163,5 +163,84 @@ TEST(EngineConnect, ConnectTimeoutClosesSilentSockets) {
   EXPECT_TRUE(client->closeRequested());
 }
 
+TEST(EngineConnect, SecondConnectIsAProtocolErrorWhateverItsVersion) {
+  Harness harness;
+  auto client = harness.open();
+  client->connect("twice");
+  // CONNECT "MQTT" level 6: as a first packet it gets CONNACK 0x84, but 0x84 is not a
+  // DISCONNECT reason, and a second CONNECT is a protocol error anyway.
+  client->sendBytes({0x10, 0x0C, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x06, 0x02, 0x00, 0x3C,
+                     0x00, 0x00});
+  EXPECT_EQ(client->nextAs<codec::Disconnect>().reason, ReasonCode::ProtocolError);
+  EXPECT_TRUE(client->closeRequested());
+}
+
+TEST(EngineConnect, UnlimitedInflightIsNotAnnouncedAsReceiveMaximumZero) {
+  EngineConfig config;
+  config.maxInflightMessages = 0;
+  Harness harness(config);
+  auto client = harness.open();
+  auto connack = client->connect("unlimited");
+  EXPECT_EQ(connack.reasonCode, 0);
+  EXPECT_FALSE(connack.properties.receiveMaximum.has_value());
+}
+
+codec::Will willOn(std::string_view topic) {
+  codec::Will will;
+  will.topic = topic;
+  will.payload = asBytes("gone");
+  return will;
+}
+
+TEST(EngineConnect, WillTopicIsValidatedLikeAPublishTopic) {
+  Harness harness;
+  auto wildcard = harness.open();
+  EXPECT_EQ(wildcard->connect("w1", true, std::nullopt, willOn("a/+")).reasonCode,
+            static_cast<std::uint8_t>(ReasonCode::TopicNameInvalid));
+  EXPECT_TRUE(wildcard->closeRequested());
+  auto empty = harness.open();
+  EXPECT_EQ(empty->connect("w2", true, std::nullopt, willOn("")).reasonCode,
+            static_cast<std::uint8_t>(ReasonCode::TopicNameInvalid));
+
+  // 3.1.1 has no return code for it: the connection is closed without CONNACK.
+  auto v311 = harness.open(ProtocolVersion::V311);
+  codec::Connect connect;
+  connect.version = ProtocolVersion::V311;
+  connect.clientId = "w3";
+  connect.will = willOn("a/#");
+  v311->send(connect);
+  EXPECT_TRUE(v311->closeRequested());
+  EXPECT_FALSE(v311->hasPacket());
+  EXPECT_EQ(harness.broker().connectedClients(), 0u);
+}
+
+codec::Connect connectWithMaximumPacketSize(std::string_view clientId, std::uint32_t maximum) {
+  codec::Connect connect;
+  connect.version = ProtocolVersion::V5;
+  connect.clientId = clientId;
+  connect.properties.maximumPacketSize = maximum;
+  return connect;
+}
+
+TEST(EngineConnect, ConnackRespectsTheClientsMaximumPacketSize) {
+  Harness harness;
+  // The default CONNACK (Receive Maximum, Topic Alias Maximum) is 11 bytes; without the
+  // Topic Alias Maximum it is 8.
+  auto small = harness.open();
+  small->send(connectWithMaximumPacketSize("small", 10));
+  ASSERT_TRUE(small->hasPacket());
+  auto connack = small->nextAs<codec::Connack>();
+  EXPECT_EQ(connack.reasonCode, 0);
+  EXPECT_FALSE(connack.properties.topicAliasMaximum.has_value());
+
+  // An assigned client identifier cannot be left out: no CONNACK fits, so none is sent.
+  auto tiny = harness.open();
+  tiny->send(connectWithMaximumPacketSize("", 12));
+  EXPECT_FALSE(tiny->hasPacket());
+  EXPECT_TRUE(tiny->closeRequested());
+  EXPECT_TRUE(harness.output.logged("exceeds the client's Maximum Packet Size"));
+  EXPECT_EQ(harness.broker().connectedClients(), 1u);
+}
+
 }  // namespace
 }  // namespace midge::testing

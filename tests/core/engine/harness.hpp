@@ -106,13 +106,17 @@ class Client {
 
 class Harness {
  public:
-  explicit Harness(EngineConfig config = {}) : config_(config) { rebuild(); }
+  explicit Harness(EngineConfig config = {}, Authenticator* authenticatorInUse = nullptr)
+      : config_(config),
+        authenticatorInUse_(authenticatorInUse != nullptr ? *authenticatorInUse : authenticator) {
+    rebuild();
+  }
 
   // A new Broker over the same store: what a restart looks like to the engine.
   void rebuild() {
     broker_.reset();
     output.peers.clear();
-    broker_ = std::make_unique<Broker>(config_, store, output, clock, authenticator);
+    broker_ = std::make_unique<Broker>(config_, store, output, clock, authenticatorInUse_);
     EXPECT_TRUE(broker_->restore().ok());
   }
   Broker& broker() { return *broker_; }
@@ -140,6 +144,7 @@ class Harness {
 
  private:
   EngineConfig config_;
+  Authenticator& authenticatorInUse_;
   std::unique_ptr<Broker> broker_;
   ConnectionId nextId_ = 1;
 };

@@ -473,6 +473,42 @@ TEST(EnginePublish, InvalidFiltersAreRefusedPerEntry) {
   EXPECT_EQ(old->nextAs<codec::Suback>().reasonCodes, (std::vector<std::uint8_t>{0x01, 0x80}));
 }
 
+// MQTT 3.1's SUBACK has no failure code (0x80 arrived with 3.1.1).
+class DenySecretFilters final : public Authenticator {
+ public:
+  AuthDecision authenticate(const AuthRequest&) override { return {}; }
+  bool allowPublish(const ClientIdentity&, std::string_view) override { return true; }
+  bool allowSubscribe(const ClientIdentity&, std::string_view filter) override {
+    return filter.rfind("secret", 0) != 0;
+  }
+  bool allowReceive(const ClientIdentity&, std::string_view) override { return true; }
+};
+
+TEST(EnginePublish, Mqtt31SubscribeFailuresUseOnlyWhat31Has) {
+  DenySecretFilters authenticator;
+  Harness harness({}, &authenticator);
+  auto client = harness.open(ProtocolVersion::V31);
+  client->connect("old31");
+  codec::Subscribe denied;
+  denied.packetId = 1;
+  denied.entries = {{"secret/t", 1}, {"open/t", 1}};
+  client->send(denied);
+  EXPECT_EQ(client->nextAs<codec::Suback>().reasonCodes, (std::vector<std::uint8_t>{0x00, 0x01}));
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  publisher->publish("secret/t", "hidden", 0);
+  publisher->publish("open/t", "shown", 0);
+  EXPECT_EQ(payloadOf(client->nextAs<codec::Publish>()), "shown");
+  EXPECT_FALSE(client->hasPacket());
+
+  codec::Subscribe invalid;
+  invalid.packetId = 2;
+  invalid.entries = {{"bad/#/x", 1}};
+  client->send(invalid);
+  EXPECT_FALSE(client->hasPacket());
+  EXPECT_TRUE(client->closeRequested());
+}
+
 TEST(EnginePublish, SysTopicsArePublished) {
   Harness harness;
   auto client = harness.open();

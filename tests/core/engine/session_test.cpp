@@ -266,5 +266,75 @@ TEST(EngineSession, InflightMessagesAreResentEvenAfterTheirExpiry) {
   EXPECT_EQ(payloadOf(resent), "short-lived");
 }
 
+// A failed commit rolls the store back. A delivery of that turn to another client must not
+// leave either: after a restart the publisher resends its QoS 2 message (same packet id) and
+// the subscriber would otherwise receive it twice.
+TEST(EngineSession, FailedCommitWithholdsDeliveriesAndTheStoreCatchesUp) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("sub", false, 3600);
+  subscriber->subscribe("t", 2);
+  auto publisher = harness.open();
+  publisher->connect("pub", false, 3600);
+
+  harness.store.failNextCommit();
+  publisher->publish("t", "once", 2, false, 7);
+  EXPECT_FALSE(publisher->hasPacket()) << "PUBREC sent for an uncommitted message";
+  EXPECT_FALSE(subscriber->hasPacket()) << "delivered a message whose record was rolled back";
+  EXPECT_TRUE(subscriber->closeRequested());
+  subscriber->dropConnection();  // this turn commits what memory holds
+  publisher->dropConnection();
+
+  harness.rebuild();
+  auto publisherBack = harness.open();
+  EXPECT_TRUE(publisherBack->connect("pub", false, 3600).sessionPresent);
+  codec::Publish resend;
+  resend.topic = "t";
+  resend.payload = asBytes("once");
+  resend.qos = 2;
+  resend.packetId = 7;
+  resend.dup = true;
+  publisherBack->send(resend);
+  auto pubrec = publisherBack->nextAs<codec::Ack>();
+  EXPECT_EQ(pubrec.type, codec::PacketType::Pubrec);
+  EXPECT_EQ(pubrec.packetId, 7);
+
+  auto subscriberBack = harness.open();
+  EXPECT_TRUE(subscriberBack->connect("sub", false, 3600).sessionPresent);
+  EXPECT_EQ(payloadOf(subscriberBack->nextAs<codec::Publish>()), "once");
+  EXPECT_FALSE(subscriberBack->hasPacket()) << "the QoS 2 message arrived twice";
+}
+
+TEST(EngineSession, ResumeRespectsASmallerReceiveMaximum) {
+  Harness harness;
+  auto subscriber = harness.open();
+  subscriber->connect("s", false, 3600);
+  subscriber->subscribe("t", 1);
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  for (const char* payload : {"1", "2", "3"}) publisher->publish("t", payload, 1);
+  for (int i = 0; i < 3; ++i) subscriber->nextAs<codec::Publish>();
+  subscriber->dropConnection();
+
+  auto back = harness.open();
+  codec::Connect connect;
+  connect.version = ProtocolVersion::V5;
+  connect.cleanStart = false;
+  connect.clientId = "s";
+  connect.properties.sessionExpiryInterval = 3600;
+  connect.properties.receiveMaximum = 1;
+  back->send(connect);
+  EXPECT_TRUE(back->nextAs<codec::Connack>().sessionPresent);
+  publisher->publish("t", "4", 1);
+  // One unacknowledged PUBLISH at a time, the resends in order before the newer message.
+  for (const char* expected : {"1", "2", "3", "4"}) {
+    auto publish = back->nextAs<codec::Publish>();
+    EXPECT_EQ(payloadOf(publish), expected);
+    EXPECT_EQ(publish.dup, std::string_view(expected) != "4");
+    EXPECT_FALSE(back->hasPacket()) << "more than Receive Maximum in flight";
+    back->send(codec::Ack{codec::PacketType::Puback, publish.packetId, ReasonCode::Success, {}});
+  }
+}
+
 }  // namespace
 }  // namespace midge::testing
