@@ -201,6 +201,12 @@ int main(int argc, char** argv) {
     spec.index = static_cast<int>(i);
     spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
     spec.tls = tls.factoryFor(i);
+    spec.restrictions.interfaceName = listener.bindInterface;
+    if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
+      spec.restrictions.family = midge::port::AddressFamily::IPv4;
+    } else if (listener.socketDomain == midge::config::SocketDomain::IPv6) {
+      spec.restrictions.family = midge::port::AddressFamily::IPv6;
+    }
     if (!loop->addListener(spec, error)) {
       if (listener.implicitLoopback) {
         logger.write(midge::LogLevel::Warning, error);

@@ -162,7 +162,9 @@ bool EventLoop::addListener(const ListenerSpec& spec, std::string& error) {
   }
   ListenSockets sockets;
   std::string notice;
-  if (!openListenSockets(spec.bindAddress, spec.port, sockets, error, notice)) return false;
+  if (!openListenSockets(spec.bindAddress, spec.port, sockets, error, notice, spec.restrictions)) {
+    return false;
+  }
   if (!notice.empty()) {
     log(LogLevel::Notice, "listener " + std::to_string(spec.index) + ": " + notice);
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/engine/io.hpp"
+#include "port/net/listen_socket.hpp"
 #include "port/stream_filter.hpp"
 
 struct event_base;
@@ -41,6 +42,7 @@ struct ListenerSpec {
   std::size_t maxConnections = 0;  // 0: unlimited
   StreamFilterFactory* tls = nullptr;  // null: plain TCP; not owned, must outlive the loop
   std::uint32_t tlsHandshakeTimeoutMs = 10000;
+  ListenRestrictions restrictions{};  // socket_domain, bind_interface
 };
 
 struct LoopOptions {

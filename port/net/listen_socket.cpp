@@ -52,21 +52,40 @@ Candidate wildcard(int family) {
   return c;
 }
 
-bool resolve(const std::string& bindAddress, std::vector<Candidate>& out, std::string& error) {
+int socketFamily(AddressFamily family) {
+  switch (family) {
+    case AddressFamily::IPv4: return AF_INET;
+    case AddressFamily::IPv6: return AF_INET6;
+    case AddressFamily::Any: break;
+  }
+  return AF_UNSPEC;
+}
+
+const char* familyName(AddressFamily family) {
+  return family == AddressFamily::IPv4 ? "IPv4" : "IPv6";
+}
+
+bool resolve(const std::string& bindAddress, AddressFamily family, std::vector<Candidate>& out,
+             std::string& error) {
   if (bindAddress.empty()) {
-    out.push_back(wildcard(AF_INET));
-    out.push_back(wildcard(AF_INET6));
+    if (family != AddressFamily::IPv6) out.push_back(wildcard(AF_INET));
+    if (family != AddressFamily::IPv4) out.push_back(wildcard(AF_INET6));
+    // Asked for by name, IPv6 is no longer optional.
+    if (family == AddressFamily::IPv6) out.front().optional = false;
     return true;
   }
   evutil_addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = socketFamily(family);
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_protocol = IPPROTO_TCP;
   hints.ai_flags = EVUTIL_AI_PASSIVE;
   evutil_addrinfo* results = nullptr;
   int rc = evutil_getaddrinfo(bindAddress.c_str(), nullptr, &hints, &results);
   if (rc != 0) {
-    error = "cannot resolve bind address '" + bindAddress + "': " + evutil_gai_strerror(rc);
+    error = "cannot resolve bind address '" + bindAddress + "'" +
+            (family == AddressFamily::Any ? std::string()
+                                          : std::string(" as ") + familyName(family)) +
+            ": " + evutil_gai_strerror(rc);
     return false;
   }
   for (evutil_addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
@@ -84,7 +103,10 @@ bool resolve(const std::string& bindAddress, std::vector<Candidate>& out, std::s
   }
   evutil_freeaddrinfo(results);
   if (out.empty()) {
-    error = "bind address '" + bindAddress + "' has no IPv4 or IPv6 address";
+    error = "bind address '" + bindAddress + "' has no " +
+            (family == AddressFamily::Any ? std::string("IPv4 or IPv6")
+                                          : std::string(familyName(family))) +
+            " address";
     return false;
   }
   for (Candidate& c : out) c.optional = out.size() > 1;
@@ -98,12 +120,15 @@ void closeAll(ListenSockets& sockets) {
 }
 
 // Returns the fd, or -1 with errno set.
-int openOne(const Candidate& c) {
+int openOne(const Candidate& c, const std::string& interfaceName) {
   int fd = ::socket(c.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int on = 1;
   // A restarted broker must rebind at once, not wait out TIME_WAIT of old connections.
-  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+  if ((!interfaceName.empty() &&
+       ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interfaceName.c_str(),
+                    static_cast<socklen_t>(interfaceName.size())) != 0) ||
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
       (c.address.ss_family == AF_INET6 &&
        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
       ::bind(fd, reinterpret_cast<const sockaddr*>(&c.address), c.length) != 0 ||
@@ -123,13 +148,14 @@ bool unavailableFamily(int error) {
 enum class Attempt { Ok, Failed, PortTaken };
 
 Attempt tryBind(std::vector<Candidate> candidates, std::uint16_t port, ListenSockets& out,
-                std::string& error, std::string& notice) {
+                std::string& error, std::string& notice, const std::string& interfaceName) {
   std::uint16_t chosen = port;
   for (Candidate& c : candidates) {
     setPort(c, chosen);
-    int fd = openOne(c);
+    int fd = openOne(c, interfaceName);
     std::string where = formatSocketAddress(reinterpret_cast<const sockaddr*>(&c.address),
                                             c.length);
+    if (!interfaceName.empty()) where += " on interface " + interfaceName;
     if (fd < 0) {
       int saved = errno;
       if (c.optional && unavailableFamily(saved)) {
@@ -168,15 +194,16 @@ Attempt tryBind(std::vector<Candidate> candidates, std::uint16_t port, ListenSoc
 }  // namespace
 
 bool openListenSockets(const std::string& bindAddress, std::uint16_t port, ListenSockets& out,
-                       std::string& error, std::string& notice) {
+                       std::string& error, std::string& notice,
+                       const ListenRestrictions& restrictions) {
   out = ListenSockets{};
   std::vector<Candidate> candidates;
-  if (!resolve(bindAddress, candidates, error)) return false;
+  if (!resolve(bindAddress, restrictions.family, candidates, error)) return false;
   // Each retry asks the kernel for a new ephemeral port; a handful is plenty.
   constexpr int kPortZeroAttempts = 8;
   for (int attempt = 0; attempt < kPortZeroAttempts; ++attempt) {
     notice.clear();
-    Attempt result = tryBind(candidates, port, out, error, notice);
+    Attempt result = tryBind(candidates, port, out, error, notice, restrictions.interfaceName);
     if (result != Attempt::PortTaken) return result == Attempt::Ok;
   }
   return false;

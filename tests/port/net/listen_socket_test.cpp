@@ -79,6 +79,42 @@ TEST(ListenSockets, UnknownNamesAndForeignAddressesFail) {
   EXPECT_TRUE(sockets.s.fds.empty());
 }
 
+TEST(ListenSockets, SocketDomainKeepsOneAddressFamily) {
+  Sockets v4Only, wrongFamily;
+  std::string error, notice;
+  ListenRestrictions ipv4;
+  ipv4.family = AddressFamily::IPv4;
+  ListenRestrictions ipv6;
+  ipv6.family = AddressFamily::IPv6;
+  ASSERT_TRUE(openListenSockets("127.0.0.1", 0, v4Only.s, error, notice, ipv4)) << error;
+  EXPECT_EQ(v4Only.s.addresses.size(), 1u);
+  EXPECT_FALSE(openListenSockets("127.0.0.1", 0, wrongFamily.s, error, notice, ipv6));
+  EXPECT_NE(error.find("127.0.0.1"), std::string::npos) << error;
+  EXPECT_TRUE(wrongFamily.s.fds.empty());
+  if (ipv6Loopback()) {
+    Sockets v6Only;
+    ASSERT_TRUE(openListenSockets("::1", 0, v6Only.s, error, notice, ipv6)) << error;
+    EXPECT_EQ(v6Only.s.addresses[0], "[::1]:" + std::to_string(v6Only.s.port));
+    EXPECT_FALSE(openListenSockets("::1", 0, wrongFamily.s, error, notice, ipv4));
+  }
+}
+
+TEST(ListenSockets, BindInterfaceTiesTheSocketToOneInterface) {
+  Sockets sockets;
+  std::string error, notice;
+  ListenRestrictions unknown;
+  unknown.interfaceName = "no-such-if0";
+  EXPECT_FALSE(openListenSockets("127.0.0.1", 0, sockets.s, error, notice, unknown));
+  EXPECT_NE(error.find("interface no-such-if0"), std::string::npos) << error;
+  EXPECT_TRUE(sockets.s.fds.empty());
+  if (::geteuid() != 0) GTEST_SKIP() << "SO_BINDTODEVICE needs CAP_NET_RAW";
+  ListenRestrictions loopback;
+  loopback.interfaceName = "lo";
+  ASSERT_TRUE(openListenSockets("127.0.0.1", 0, sockets.s, error, notice, loopback)) << error;
+  Client c;
+  EXPECT_TRUE(c.connect("127.0.0.1", sockets.s.port));
+}
+
 TEST(ListenSockets, FormatsAddresses) {
   sockaddr_in v4{};
   v4.sin_family = AF_INET;
