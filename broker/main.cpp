@@ -1,4 +1,6 @@
 // midge: command line, configuration, and the wiring of engine, port and store.
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,6 +113,29 @@ bool writePidFile(const std::string& path) {
   return true;
 }
 
+// Mosquitto's `user`: started as root (to bind port 1883 or below, open a root-owned log
+// or store), the broker gives root up before it serves anyone. Not root: nothing to give up.
+bool dropPrivileges(const std::string& user, midge::app::Logger& logger) {
+  if (user.empty() || ::geteuid() != 0) return true;
+  errno = 0;
+  const passwd* entry = ::getpwnam(user.c_str());
+  if (entry == nullptr) {
+    logger.write(midge::LogLevel::Error,
+                 "user " + user + ": no such user" +
+                     (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
+    return false;
+  }
+  // Group first: once the user id is gone, the group can no longer be changed.
+  if (::initgroups(entry->pw_name, entry->pw_gid) != 0 || ::setgid(entry->pw_gid) != 0 ||
+      ::setuid(entry->pw_uid) != 0) {
+    logger.write(midge::LogLevel::Error,
+                 "cannot switch to user " + user + ": " + std::strerror(errno));
+    return false;
+  }
+  logger.write(midge::LogLevel::Notice, "running as user " + user);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,6 +189,13 @@ int main(int argc, char** argv) {
                        ": mount_point and use_username_as_clientid are not supported");
       return 1;
     }
+  }
+  if (config.checkRetainSource) {
+    // Ignoring it would deliver retained messages whose publisher has since lost access.
+    logger.write(midge::LogLevel::Error,
+                 "check_retain_source true is not supported (retained messages do not keep "
+                 "their publisher's identity)");
+    return 1;
   }
   midge::app::FileAuthenticator authenticator;
   if (!authenticator.load(config, error)) {
@@ -222,6 +254,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!writePidFile(config.pidFile)) return 1;
+  if (!dropPrivileges(config.user, logger)) return 1;
 
   const std::string configFile = commandLine.configFile;
   loop->setSignalCallbacks(

@@ -92,7 +92,6 @@ struct LogSettings {
   bool toStdout = false;
   bool toStderr = true;
   bool toSyslog = false;
-  bool toTopic = false;  // $SYS/broker/log/<severity>
   std::string file;      // log_dest file PATH; empty: no file
   LogTypes types;
   bool timestamp = true;
@@ -107,7 +106,9 @@ struct Config {
   bool localOnly = false;
   bool perListenerSettings = false;
   SecuritySettings security;  // the global settings (per_listener_settings false)
-  bool checkRetainSource = true;
+  // Mosquitto's default. true is refused at start: re-checking a retained message's
+  // publisher needs its identity stored with the message, which Midge does not keep.
+  bool checkRetainSource = false;
 
   // Limits; 0 means "no limit" unless stated otherwise.
   std::uint16_t maxInflightMessages = 20;

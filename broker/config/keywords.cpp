@@ -301,7 +301,7 @@ void onLogDest(ParseSession& s, const Line& l) {
   LogSettings& log = s.log();
   if (!s.logDestSeen) {
     // The first log_dest replaces the default (stderr); later ones add to it.
-    log.toStdout = log.toStderr = log.toSyslog = log.toTopic = false;
+    log.toStdout = log.toStderr = log.toSyslog = false;
     log.file.clear();
     s.logDestSeen = true;
   }
@@ -326,7 +326,7 @@ void onLogDest(ParseSession& s, const Line& l) {
     return;
   }
   if (dest == "none") {
-    log.toStdout = log.toStderr = log.toSyslog = log.toTopic = false;
+    log.toStdout = log.toStderr = log.toSyslog = false;
     log.file.clear();
   } else if (dest == "stdout") {
     log.toStdout = true;
@@ -335,7 +335,7 @@ void onLogDest(ParseSession& s, const Line& l) {
   } else if (dest == "syslog") {
     log.toSyslog = true;
   } else if (dest == "topic") {
-    log.toTopic = true;
+    s.warning("log_dest: topic ($SYS/broker/log/...) is not supported by Midge; ignored");
   } else if (dest == "dlt") {
     s.warning("log_dest: dlt is not supported by Midge; ignored");
   } else {

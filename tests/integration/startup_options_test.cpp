@@ -1,8 +1,10 @@
-// Listener keywords that decide which sockets the broker opens: socket_domain and
-// bind_interface reach the port, and a listener that cannot honour them stops the start.
+// Keywords that act while the broker starts: socket_domain and bind_interface reach the
+// port (a listener that cannot honour them stops the start), and `user` gives up root.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -22,7 +24,7 @@ void expectStartFailsNaming(BrokerProcess& broker, const std::string& text) {
   EXPECT_FALSE(broker.running());
 }
 
-TEST(ListenerOptions, SocketDomainIsApplied) {
+TEST(StartupOptions, SocketDomainIsApplied) {
   BrokerProcess broker;
   broker.setWriteListener(false);
   broker.addConfigLine("listener {PORT} 127.0.0.1");
@@ -31,7 +33,7 @@ TEST(ListenerOptions, SocketDomainIsApplied) {
   expectStartFailsNaming(broker, "127.0.0.1");
 }
 
-TEST(ListenerOptions, BindInterfaceIsApplied) {
+TEST(StartupOptions, BindInterfaceIsApplied) {
   BrokerProcess unknown;
   unknown.setWriteListener(false);
   unknown.addConfigLine("listener {PORT} 127.0.0.1");
@@ -47,6 +49,45 @@ TEST(ListenerOptions, BindInterfaceIsApplied) {
   RawClient client(broker.port());
   wire::ConnectSpec spec;
   spec.clientId = "on-lo";
+  handshake(client, spec);
+  client.send(wire::pingreq());
+  client.expect(kPingresp);
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+// The real user id of a running process, from /proc.
+long uidOf(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "Uid:") {
+      long real = -1;
+      status >> real;
+      return real;
+    }
+  }
+  return -1;
+}
+
+TEST(StartupOptions, UserGivesUpRootBeforeServing) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only a broker started as root switches user";
+  const passwd* nobody = ::getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "no user 'nobody' on this machine";
+  const auto nobodyUid = static_cast<long>(nobody->pw_uid);
+
+  BrokerProcess unknown;
+  unknown.addConfigLine("user no-such-user-midge");
+  expectStartFailsNaming(unknown, "no-such-user-midge");
+
+  BrokerProcess broker;
+  broker.addConfigLine("user nobody");
+  broker.start();
+  EXPECT_TRUE(broker.waitForLog("running as user nobody", std::chrono::seconds(2)))
+      << broker.log();
+  EXPECT_EQ(uidOf(broker.pid()), nobodyUid);
+  RawClient client(broker.port());
+  wire::ConnectSpec spec;
+  spec.clientId = "after-drop";
   handshake(client, spec);
   client.send(wire::pingreq());
   client.expect(kPingresp);
