@@ -228,6 +228,7 @@ bool EventLoop::flushPending(Connection& c) {
   }
   if (c.state == ConnectionState::Open && c.congested && left <= options_.writeLowWatermark) {
     c.congested = false;
+    updateInterest(c);
     handler_->onWritable(c.id);
     markTurn();
   }
@@ -239,9 +240,14 @@ std::size_t EventLoop::pendingBytes(const Connection& c) {
 }
 
 // Reading stops while closing (the engine is done with the input) and resumes while
-// lingering; writing is watched only while bytes are pending.
+// lingering; writing is watched only while bytes are pending. Reading also stops while the
+// connection is congested: a client that sends and never reads would otherwise make its
+// answers (PUBACKs, PINGRESPs) pile up here without bound. The engine already holds back
+// deliveries then; once the client has read down to the low watermark, reading resumes.
 void EventLoop::updateInterest(Connection& c) {
-  std::uint8_t want = c.state == ConnectionState::Closing ? 0 : EV_READ;
+  const bool paused = c.state == ConnectionState::Closing ||
+                      (c.state == ConnectionState::Open && c.congested);
+  std::uint8_t want = paused ? 0 : EV_READ;
   if (pendingBytes(c) != 0) want = static_cast<std::uint8_t>(want | EV_WRITE);
   if (want == c.interest) return;
   // An event's flags are fixed while it is added: take it out, reassign, put it back.
@@ -362,8 +368,8 @@ void EventLoop::writeWire(Connection& c, Bytes wire) {
   if (c.pending == nullptr) c.pending = std::make_unique<PendingOutput>();
   c.pending->bytes.insert(c.pending->bytes.end(), wire.data() + written,
                           wire.data() + wire.size());
-  updateInterest(c);
   if (pendingBytes(c) > options_.writeHighWatermark) c.congested = true;
+  updateInterest(c);
 }
 
 void EventLoop::send(ConnectionId id, Bytes bytes) {

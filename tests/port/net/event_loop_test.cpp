@@ -1,7 +1,14 @@
 // The event loop over real loopback sockets, driven by a recording engine.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <set>
 #include <thread>
@@ -250,6 +257,60 @@ TEST(EventLoop, CongestionAndOnWritableFollowTheWatermarks) {
   EXPECT_EQ(engine.count(Kind::Writable), 1u);
   EXPECT_EQ(loop->counters().bytesSent, queued + 3);
   expectWellFormed(engine);
+}
+
+// A client that sends without ever reading: once the answers it does not read fill the
+// write buffer past the high watermark, the loop stops reading from it. The client's
+// writes then stall in the kernel instead of the broker's memory growing.
+TEST(EventLoop, ClientThatNeverReadsIsNoLongerRead) {
+  FakeEngine engine;  // echoes: every byte received makes an answer to send back
+  LoopOptions options = fastOptions();
+  options.writeHighWatermark = 256 * 1024;
+  options.writeLowWatermark = 64 * 1024;
+  auto loop = makeLoop(options, engine);
+  std::string error;
+  ASSERT_TRUE(loop->addListener({"127.0.0.1", 0, 0}, error)) << error;
+  const std::uint16_t port = loop->boundPort(0);
+  std::atomic<std::size_t> received{0};
+  engine.bytesHook = [&](ConnectionId, const std::string& data) { received += data.size(); };
+
+  constexpr std::size_t kOffered = std::size_t{128} << 20;
+  std::atomic<std::size_t> written{0};
+  std::atomic<bool> stalled{false};
+  std::atomic<bool> finished{false};
+  std::thread client([&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        ::fcntl(fd, F_SETFL, O_NONBLOCK) == 0) {
+      const std::string chunk = pattern(64 * 1024);
+      while (written < kOffered) {
+        const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+          written += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
+        pollfd writable{fd, POLLOUT, 0};
+        // Two seconds without the broker taking a byte: it has stopped reading.
+        if (::poll(&writable, 1, 2000) == 0) {
+          stalled = true;
+          break;
+        }
+      }
+    }
+    finished = true;
+    if (fd >= 0) ::close(fd);
+  });
+  ASSERT_TRUE(runUntil(*loop, engine, [&] { return finished.load(); }));
+  client.join();
+  EXPECT_TRUE(stalled.load()) << "the loop read all " << written.load() << " bytes";
+  // What the loop took: the kernel's socket buffers both ways and the watermark, far from
+  // everything the client offered.
+  EXPECT_LT(received.load(), kOffered / 4);
 }
 
 // A peer that resets the connection while the broker still holds bytes it did not take:
