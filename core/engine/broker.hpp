@@ -163,6 +163,7 @@ class Broker final : public ConnectionEvents {
 
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
+  static std::vector<std::uint8_t> willPropertiesForStore(const WillMessage& will);
   void resyncStore();
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;

@@ -51,7 +51,7 @@ void Broker::persistSession(const Session& session) {
     store::WillRecord will;
     will.topic = session.will->topic;
     will.payload = session.will->payload;
-    will.properties = session.will->properties;
+    will.properties = willPropertiesForStore(*session.will);
     will.qos = session.will->qos;
     will.retain = session.will->retain;
     will.delaySeconds = session.will->delaySeconds;

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/engine/broker.hpp"
+#include "core/engine/pass_through.hpp"
 
 namespace midge {
 
@@ -76,6 +77,10 @@ Status Broker::restore() {
   for (const store::RetainedRecord& record : snapshot.retained) {
     auto message = messages.find(record.messageId);
     if (message == messages.end()) continue;
+    if (messageExpired(*message->second)) {
+      store_.deleteRetained(record.topic);  // expired while the broker was down
+      continue;
+    }
     retained_.insertOrAssign(record.topic, message->second);
     retainedBytes_ += message->second->footprint();
     memoryUsed_ += message->second->footprint();
@@ -103,6 +108,22 @@ Status Broker::restore() {
   return Status::success();
 }
 
+// The store keeps a will's properties as the CONNECT carried them, Message Expiry
+// Interval included; in memory the interval is a field of its own (see WillMessage).
+std::vector<std::uint8_t> Broker::willPropertiesForStore(const WillMessage& will) {
+  if (will.expirySeconds == 0) return will.properties;
+  codec::Properties properties;
+  if (!codec::decodeWillPropertiesBody(Bytes(will.properties.data(), will.properties.size()),
+                                       properties)
+           .ok()) {
+    return will.properties;  // written by encodePassThroughProperties: cannot happen
+  }
+  properties.messageExpiryInterval = will.expirySeconds;
+  std::vector<std::uint8_t> encoded;
+  codec::encodePropertiesBody(properties, encoded);
+  return encoded;
+}
+
 void Broker::restoreSession(const store::SessionRecord& record) {
   Session& session = createSession(record.clientId);
   session.version = static_cast<codec::ProtocolVersion>(record.protocolVersion);
@@ -119,14 +140,25 @@ void Broker::restoreSession(const store::SessionRecord& record) {
     WillMessage will;
     will.topic = record.will->topic;
     will.payload = record.will->payload;
-    will.properties = record.will->properties;
     will.qos = record.will->qos;
     will.retain = record.will->retain;
     will.delaySeconds = record.will->delaySeconds;
-    const std::uint32_t delaySeconds = will.delaySeconds;
+    codec::Properties properties;
+    if (codec::decodeWillPropertiesBody(Bytes(record.will->properties.data(),
+                                              record.will->properties.size()),
+                                        properties)
+            .ok()) {
+      will.expirySeconds = properties.messageExpiryInterval.value_or(0);
+      encodePassThroughProperties(properties, will.properties);
+    } else {
+      log(LogLevel::Warning, "the stored will of " + record.clientId +
+                                 " has unreadable properties; published without them");
+    }
+    // Counted from the disconnect (or from now, for a session that was online when the
+    // broker went down: its network connection ended without DISCONNECT then).
+    const std::int64_t dueWall = since + std::int64_t{will.delaySeconds};
+    session.willDueMs = nowMs + static_cast<std::uint64_t>(std::max<std::int64_t>(0, dueWall - nowWall)) * 1000;
     session.will = std::make_unique<WillMessage>(std::move(will));
-    // The network connection ended without DISCONNECT when the broker went down.
-    session.willDueMs = nowMs + std::uint64_t{delaySeconds} * 1000;
   }
 }
 

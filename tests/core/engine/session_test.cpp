@@ -336,5 +336,52 @@ TEST(EngineSession, ResumeRespectsASmallerReceiveMaximum) {
   }
 }
 
+// The broker stops while a client with a delayed will is connected: after the restart the
+// will is still due (its connection ended without DISCONNECT) and keeps its properties,
+// Message Expiry Interval included.
+TEST(EngineSession, WillKeepsItsPropertiesAcrossARestart) {
+  Harness harness;
+  auto client = harness.open();
+  codec::Will will = willOn("status/dev", "offline", 10);
+  will.properties.messageExpiryInterval = 30;
+  will.properties.contentType = "text/plain";
+  client->connect("dev", false, 3600, will);
+
+  harness.rebuild();
+  auto watcher = harness.open();
+  watcher->connect("watcher");
+  watcher->subscribe("status/#", 1);
+  harness.tick(9);
+  EXPECT_FALSE(watcher->hasPacket()) << "the will delay restarted short";
+  harness.tick(2);
+  auto published = watcher->nextAs<codec::Publish>();
+  EXPECT_EQ(payloadOf(published), "offline");
+  EXPECT_EQ(published.properties.contentType.value_or(""), "text/plain");
+  ASSERT_TRUE(published.properties.messageExpiryInterval.has_value());
+  EXPECT_GT(*published.properties.messageExpiryInterval, 0u);
+  EXPECT_LE(*published.properties.messageExpiryInterval, 30u);
+}
+
+TEST(EngineSession, RetainedMessagesThatExpiredWhileDownArePurgedAtRestart) {
+  Harness harness;
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  for (const auto& [topic, expiry] : {std::pair<const char*, std::uint32_t>{"short", 5},
+                                      std::pair<const char*, std::uint32_t>{"long", 3600}}) {
+    codec::Publish publish;
+    publish.topic = topic;
+    publish.payload = asBytes("kept?");
+    publish.retain = true;
+    publish.properties.messageExpiryInterval = expiry;
+    publisher->send(publish);
+  }
+  harness.clock.wall += 60;  // the broker is down for a minute
+  harness.rebuild();
+  store::Snapshot snapshot;
+  ASSERT_TRUE(harness.store.load(snapshot).ok());
+  ASSERT_EQ(snapshot.retained.size(), 1u);
+  EXPECT_EQ(snapshot.retained.front().topic, "long");
+}
+
 }  // namespace
 }  // namespace midge::testing
