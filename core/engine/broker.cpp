@@ -12,6 +12,8 @@ constexpr std::size_t kProtocolMaxPacket = 268435455 + 5;
 // A connection's turn buffer is kept for reuse, but not when one burst made it large: idle
 // connections must stay small (memory per connection is a headline figure).
 constexpr std::size_t kRetainedBufferCapacity = 16 * 1024;
+// Output a turn may buffer for one connection before it leaves early (see outputFor).
+constexpr std::size_t kEarlyFlushBytes = 64 * 1024;
 
 std::size_t inboundLimit(const EngineConfig& config) {
   return config.maxPacketSize != 0 ? config.maxPacketSize : kProtocolMaxPacket;
@@ -175,8 +177,8 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
 }
 
 void Broker::failConnection(Connection& connection, const Error& error) {
-  ++stats_.protocolViolations;
   if (connection.state == ConnectionState::AwaitingConnect) {
+    ++stats_.protocolViolations;
     log(LogLevel::Notice, describe(connection) + " refused before CONNECT: " +
                               errorKindName(error.kind) + ": " + error.detail);
     if (error.kind == ErrorKind::UnsupportedVersion) {
@@ -195,6 +197,17 @@ void Broker::failConnection(Connection& connection, const Error& error) {
 
 void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::string_view why) {
   if (connection.state == ConnectionState::Closing) return;
+  // Every packet the broker refused by closing counts; the other reasons have counters
+  // of their own (keep-alive, quota) or are not the client's doing (takeover, shutdown).
+  switch (reason) {
+    case ReasonCode::SessionTakenOver:
+    case ReasonCode::KeepAliveTimeout:
+    case ReasonCode::QuotaExceeded:
+    case ReasonCode::ServerShuttingDown:
+      break;
+    default:
+      ++stats_.protocolViolations;
+  }
   log(LogLevel::Notice, describe(connection) + " disconnected by the broker (" +
                             reasonCodeName(reason) + "): " + std::string(why));
   if (connection.version == codec::ProtocolVersion::V5) {
@@ -246,6 +259,14 @@ std::vector<std::uint8_t>& Broker::outputFor(Connection& connection) {
   if (!connection.inDirtyList) {
     connection.inDirtyList = true;
     dirtyConnections_.push_back(connection.id);
+  } else if (connection.pending.size() >= kEarlyFlushBytes && connection.state == ConnectionState::Connected &&
+             !storeLagsBehind_ && !store_.hasPendingWrites()) {
+    // Nothing of this turn has touched the store yet, so nothing buffered so far waits for
+    // a commit: let it go now. A turn that reads from many busy publishers would otherwise
+    // build megabytes for one subscriber (fan-in) and grow and free that buffer every turn.
+    stats_.bytesSent += connection.pending.size();
+    output_.send(connection.id, Bytes(connection.pending.data(), connection.pending.size()));
+    connection.pending.clear();
   }
   return connection.pending;
 }
