@@ -127,6 +127,7 @@ void Broker::checkKeepAlive(std::uint64_t nowMs) {
     if (connection.state == ConnectionState::Closing) continue;
     if (connection.state != ConnectionState::Connected) {
       if (nowMs - connection.openedAtMs > config_.connectTimeoutMs) {
+        ++stats_.connectTimeouts;
         log(LogLevel::Notice, "closing " + connection.peer.address +
                                   ": no CONNECT completed within connect_timeout");
         closeConnection(connection);

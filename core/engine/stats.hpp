@@ -14,6 +14,8 @@ struct Stats {
   std::uint64_t connectionsAccepted = 0;
   std::uint64_t connectsRefused = 0;      // CONNACK with a failure
   std::uint64_t protocolViolations = 0;   // closed for malformed or forbidden packets
+  std::uint64_t connectTimeouts = 0;      // closed without a CONNECT in connect_timeout
+  std::uint64_t subscribeInvalid = 0;     // SUBSCRIBE entries refused as invalid filters
   std::uint64_t keepaliveTimeouts = 0;
   std::uint64_t messagesDropped = 0;      // queue full, memory budget, too large for client
   std::uint64_t messagesExpired = 0;

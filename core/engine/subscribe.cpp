@@ -36,6 +36,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
   for (const codec::SubscribeEntry& request : subscribe.entries) {
     Status valid = topic::validateTopicFilter(request.filter, limits);
     if (!valid.ok()) {
+      ++stats_.subscribeInvalid;
       log(LogLevel::Notice, describe(connection) + ": invalid topic filter: " +
                                 valid.error().detail);
       if (mqtt31) {

@@ -38,6 +38,8 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   publishSys("$SYS/broker/midge/clients/refused", number(stats_.connectsRefused));
   publishSys("$SYS/broker/midge/clients/protocol-errors", number(stats_.protocolViolations));
   publishSys("$SYS/broker/midge/clients/keepalive-timeouts", number(stats_.keepaliveTimeouts));
+  publishSys("$SYS/broker/midge/clients/connect-timeouts", number(stats_.connectTimeouts));
+  publishSys("$SYS/broker/midge/subscribe/invalid", number(stats_.subscribeInvalid));
   publishSys("$SYS/broker/midge/publish/denied", number(stats_.publishDenied));
   publishSys("$SYS/broker/midge/subscribe/denied", number(stats_.subscribeDenied));
   publishSys("$SYS/broker/midge/quota/refused", number(stats_.quotaRefusals));

@@ -210,6 +210,42 @@ TEST(EnginePublish, SharedSubscriptionSkipsOfflineMembers) {
   EXPECT_EQ(received, 4);
 }
 
+TEST(EnginePublish, SharedSubscriptionSkipsMembersWhoseWindowIsFull) {
+  Harness harness;
+  auto busy = harness.open();
+  codec::Connect connect;
+  connect.version = ProtocolVersion::V5;
+  connect.clientId = "busy";
+  connect.properties.receiveMaximum = 1;
+  busy->send(connect);
+  busy->nextAs<codec::Connack>();
+  busy->subscribe("$share/g/jobs", 1);
+  auto idle = harness.open();
+  idle->connect("idle");
+  idle->subscribe("$share/g/jobs", 1);
+  auto publisher = harness.open();
+  publisher->connect("pub");
+  int toIdle = 0;
+  std::uint16_t busyPacketId = 0;
+  for (int i = 0; i < 6; ++i) {
+    publisher->publish("jobs", "job", 1);
+    while (idle->hasPacket()) {
+      auto job = idle->nextAs<codec::Publish>();
+      idle->send(codec::Ack{codec::PacketType::Puback, job.packetId, ReasonCode::Success, {}});
+      ++toIdle;
+    }
+    if (busy->hasPacket()) {
+      EXPECT_EQ(busyPacketId, 0) << "a second job to a member with Receive Maximum 1";
+      busyPacketId = busy->nextAs<codec::Publish>().packetId;
+    }
+  }
+  EXPECT_NE(busyPacketId, 0);
+  EXPECT_EQ(toIdle, 5);
+  // Nothing was parked for the busy member: its ack brings no backlog.
+  busy->send(codec::Ack{codec::PacketType::Puback, busyPacketId, ReasonCode::Success, {}});
+  EXPECT_FALSE(busy->hasPacket());
+}
+
 TEST(EnginePublish, RetainedSetReplaceDeleteAndRetainHandling) {
   Harness harness;
   auto publisher = harness.open();
