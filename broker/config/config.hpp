@@ -126,7 +126,7 @@ struct Config {
   int globalMaxConnections = -1;  // all listeners together; -1: unlimited
   std::uint32_t connectTimeoutSeconds = 10;  // from accept to CONNECT
   std::uint32_t maxConnectRatePerSecond = 0;
-  std::size_t memoryLimit = 0;  // budget for queued, in-flight and retained messages
+  std::size_t memoryLimit = 0;  // budget for queued and retained messages (not in-flight)
 
   bool retainAvailable = true;
   bool queueQos0Messages = false;

@@ -1,6 +1,6 @@
 // Settings of one TLS listener, named after the Mosquitto keywords they come from
 // (certfile, keyfile, cafile, capath, crlfile, ciphers, tls_version, require_certificate,
-// use_identity_as_username, use_subject_as_username). See docs/tls.md.
+// use_identity_as_username, use_subject_as_username). See docs/security.md.
 #pragma once
 
 #include <cstdint>

@@ -143,7 +143,9 @@ bool BrokerProcess::launch(std::string& failure) {
   // and after fork() only async-signal-safe calls are allowed until exec.
   const std::string binary = midgeBinaryPath();
   std::vector<std::string> argvStrings{binary, "-c", configPath()};
-  argvStrings.insert(argvStrings.end(), arguments_.begin(), arguments_.end());
+  for (const std::string& argument : arguments_) {
+    argvStrings.push_back(replaceAll(argument, "{PORT}", std::to_string(port_)));
+  }
   std::vector<char*> argv;
   for (std::string& argument : argvStrings) argv.push_back(argument.data());
   argv.push_back(nullptr);

@@ -53,7 +53,7 @@ class BrokerProcess {
   // "listener {PORT} 127.0.0.1" followed by certfile/keyfile). start() still waits until
   // port() accepts TCP connections.
   void setWriteListener(bool write) { writeListener_ = write; }
-  void addArgument(const std::string& argument);
+  void addArgument(const std::string& argument);  // "{PORT}" becomes port(), as in lines
   void setEnvironment(const std::string& name, const std::string& value);
   void setStartTimeout(std::chrono::milliseconds timeout) { startTimeout_ = timeout; }
 

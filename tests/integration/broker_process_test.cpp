@@ -34,6 +34,21 @@ TEST(BrokerProcess, StartsServesAndStopsCleanlyOnSigterm) {
   EXPECT_TRUE(broker.waitForLog("midge stopped", 1s)) << broker.log();
 }
 
+TEST(BrokerProcess, StopsCleanlyOnSigint) {
+  BrokerProcess broker;
+  broker.start();
+  expectServes(broker);
+  broker.signal(SIGINT);
+  EXPECT_TRUE(broker.waitForLog("midge stopped", 10s)) << broker.log();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (broker.running() && std::chrono::steady_clock::now() < deadline) {
+    broker.waitForLog("an exit leaves no log line", 20ms);  // a bounded pause between polls
+  }
+  ASSERT_FALSE(broker.running()) << "SIGINT did not stop the broker";
+  EXPECT_EQ(broker.stop(), 0) << "exit status after SIGINT";  // already reaped: no SIGTERM
+  EXPECT_TRUE(broker.waitForLog("shutting down", 1s)) << broker.log();
+}
+
 TEST(BrokerProcess, KillIsACrashWithoutShutdown) {
   BrokerProcess broker;
   broker.start();

@@ -329,6 +329,46 @@ TEST_F(PahoV5, MessageExpiryDropsStaleQueuedMessagesAndCountsDown) {
   EXPECT_GE(left, 3590u);
 }
 
+TEST_F(PahoV5, SmallReceiveMaximumStillDeliversEverythingInOrder) {
+  mqtt::async_client& subscriber = makeClient("rm-sub", MQTTVERSION_5);
+  mqtt::connect_options options = optionsFor(MQTTVERSION_5);
+  options.set_properties(mqtt::properties{{property::RECEIVE_MAXIMUM, 1}});
+  connect(subscriber, options);
+  subscribe(subscriber, "flow/#", 1);
+  mqtt::async_client& publisher = connected("rm-pub", MQTTVERSION_5);
+  for (int i = 0; i < 20; ++i) publish(publisher, "flow/t", std::to_string(i), 1);
+  for (int i = 0; i < 20; ++i) {
+    mqtt::const_message_ptr message = receive(subscriber);
+    ASSERT_TRUE(message) << "message " << i << " did not arrive";
+    EXPECT_EQ(message->to_string(), std::to_string(i));
+  }
+}
+
+TEST_F(PahoV5, TopicAliasFromThePublisherIsResolved) {
+  auto clients = connectedTogether({"alias-sub", "alias-pub"}, MQTTVERSION_5);
+  mqtt::async_client& subscriber = *clients[0];
+  mqtt::async_client& publisher = *clients[1];
+  subscribe(subscriber, "sensors/#", 1);
+  publish(publisher, mqtt::message_ptr_builder()
+                         .topic("sensors/long/topic/name")
+                         .payload("first")
+                         .qos(1)
+                         .properties({{property::TOPIC_ALIAS, 1}})
+                         .finalize());
+  publish(publisher, mqtt::message_ptr_builder()
+                         .topic("")
+                         .payload("second")
+                         .qos(1)
+                         .properties({{property::TOPIC_ALIAS, 1}})
+                         .finalize());
+  for (const char* expected : {"first", "second"}) {
+    mqtt::const_message_ptr message = receive(subscriber);
+    ASSERT_TRUE(message) << expected;
+    EXPECT_EQ(message->get_topic(), "sensors/long/topic/name");
+    EXPECT_EQ(message->to_string(), expected);
+  }
+}
+
 TEST_F(PahoV5, OneMegabytePayloadRoundTrips) {
   auto clients = connectedTogether({"big5-sub", "big5-pub"}, MQTTVERSION_5);
   mqtt::async_client& subscriber = *clients[0];

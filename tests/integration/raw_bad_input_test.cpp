@@ -286,6 +286,28 @@ TEST_F(RawBadInputSmallPackets, C02_11_PacketAtTheLimitIsAccepted) {
   bystander_->send(wire::ack(kPuback, view.packetId));
 }
 
+// Before CONNECT is accepted nobody is authenticated: max_unauthenticated_packet_size
+// caps what an anonymous socket can make the broker buffer; afterwards max_packet_size holds.
+class RawBadInputSmallConnect : public RawBrokerTest {
+ protected:
+  void configure(BrokerProcess& broker) override {
+    broker.addConfigLine("max_unauthenticated_packet_size 100");
+  }
+};
+
+TEST_F(RawBadInputSmallConnect, C02_12_ConnectOverTheUnauthenticatedLimitIsClosed) {
+  RawClient client(broker_.port());
+  wire::ConnectSpec spec;
+  spec.clientId = std::string(200, 'c');
+  client.send(wire::connect(spec));
+  expectClosedWithoutConnack(client);
+  // The limit ends with CONNACK: a connected client may send larger packets.
+  auto connected = connectV311("small-connect");
+  connected->send(wire::publish("bystander/after", std::string(500, 'p'), 1, 3));
+  connected->expect(kPuback);
+  EXPECT_EQ(wire::parsePublish(bystander_->expect(kPublish)).payload, std::string(500, 'p'));
+}
+
 // ---- 03: PUBLISH -------------------------------------------------------------------------
 
 TEST_F(RawBadInput, C03_01_PublishQos3V5GetsDisconnect81) {
@@ -526,6 +548,39 @@ TEST_F(RawBadInput, C05_05_PingsKeepTheConnectionAlive) {
     client.send(wire::pingreq());
     EXPECT_EQ(client.expect(kPingresp).wire(), (ByteVector{0xD0, 0x00}));
   }
+}
+
+// A link that delivers one byte per segment (a serial bridge, a congested radio): every
+// packet is reassembled from single bytes and handled as if it had come whole.
+TEST_F(RawBadInput, C05_06_PacketsTrickledOneByteAtATimeAreHandled) {
+  RawClient client(broker_.port());
+  const auto trickle = [&client](const ByteVector& packet) {
+    for (std::uint8_t byte : packet) ASSERT_TRUE(client.send(ByteVector{byte}));
+  };
+  wire::ConnectSpec spec;
+  spec.clientId = "trickler";
+  trickle(wire::connect(spec));
+  EXPECT_EQ(client.expect(kConnack).wire(), (ByteVector{0x20, 0x02, 0x00, 0x00}));
+  trickle(wire::subscribe(1, "trickle/#", 1));
+  client.expect(kSuback);
+  trickle(wire::publish("trickle/t", "one byte at a time", 1, 2));
+  // Its own subscription matches: the delivery and the PUBACK, in either order.
+  bool acked = false;
+  bool delivered = false;
+  for (int i = 0; i < 2; ++i) {
+    const ReadResult result = client.read(5s);
+    ASSERT_EQ(result.status, ReadStatus::Packet);
+    if (result.packet.type() == kPuback) {
+      EXPECT_EQ(result.packet.wire(), (ByteVector{0x40, 0x02, 0x00, 0x02}));
+      acked = true;
+    } else {
+      ASSERT_EQ(result.packet.type(), kPublish);
+      EXPECT_EQ(wire::parsePublish(result.packet).payload, "one byte at a time");
+      delivered = true;
+    }
+  }
+  EXPECT_TRUE(acked && delivered);
+  expectBrokerStillServing();
 }
 
 }  // namespace

@@ -1,18 +1,56 @@
-// Keywords that act while the broker starts: socket_domain and bind_interface reach the
-// port (a listener that cannot honour them stops the start), and `user` gives up root.
+// What acts while the broker starts: local-only mode without a listener, socket_domain and
+// bind_interface (a listener that cannot honour them stops the start), `user` (gives up root).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tests/integration/broker_process.hpp"
 #include "tests/integration/raw_client.hpp"
 
 namespace midge::test {
 namespace {
+
+using namespace std::chrono_literals;
+
+// IPv4 addresses of this machine's interfaces other than loopback.
+std::vector<std::string> nonLoopbackAddresses() {
+  std::vector<std::string> addresses;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return addresses;
+  for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET) continue;
+    if ((entry->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
+    if (::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text) != nullptr) {
+      addresses.emplace_back(text);
+    }
+  }
+  ::freeifaddrs(list);
+  return addresses;
+}
+
+bool tcpConnects(const std::string& address, std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(port);
+  const bool connected = ::inet_pton(AF_INET, address.c_str(), &target.sin_addr) == 1 &&
+                         ::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0;
+  ::close(fd);
+  return connected;
+}
 
 void expectStartFailsNaming(BrokerProcess& broker, const std::string& text) {
   try {
@@ -91,6 +129,25 @@ TEST(StartupOptions, UserGivesUpRootBeforeServing) {
   handshake(client, spec);
   client.send(wire::pingreq());
   client.expect(kPingresp);
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+// No listener configured (Mosquitto 2's local-only mode, also what `midge` without -c
+// does): the broker listens on the loopback addresses only, never on the machine's others.
+TEST(StartupOptions, WithoutAListenerOnlyLoopbackIsServed) {
+  BrokerProcess broker;
+  broker.setWriteListener(false);
+  broker.addArgument("-p");
+  broker.addArgument("{PORT}");
+  broker.start();
+  EXPECT_TRUE(broker.waitForLog("127.0.0.1:" + std::to_string(broker.port()), 2s)) << broker.log();
+  RawClient client(broker.port());
+  wire::ConnectSpec spec;
+  spec.clientId = "local";
+  handshake(client, spec);
+  for (const std::string& address : nonLoopbackAddresses()) {
+    EXPECT_FALSE(tcpConnects(address, broker.port())) << "reachable on " << address;
+  }
   EXPECT_EQ(broker.stop(), 0);
 }
 

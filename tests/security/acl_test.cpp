@@ -81,6 +81,10 @@ TEST_F(SecurityAcl, PublishOutsideTheAclIsRefusedWith0x87ForV5) {
   auto writer = connected(kV5, "writer-v5", "writer");
 
   EXPECT_EQ(publishQos1(*writer, "control/reboot", true), kNotAuthorized);
+  // QoS 2: the refusal is the PUBREC, and the flow ends there (no PUBREL expected).
+  writer->send(wire::publish("control/reboot", "payload", 2, 900, false, true));
+  const RawPacket pubrec = writer->expect(kPubrec);
+  EXPECT_EQ(ackReason(pubrec), kNotAuthorized);
   EXPECT_EQ(publishQos1(*writer, "sensors/t1", true), 0);
   EXPECT_EQ(topicsUntil(*watcher, "sensors/t1"), Topics{"sensors/t1"});
   EXPECT_TRUE(broker_.waitForLog("not authorized to publish to control/reboot", 3s));

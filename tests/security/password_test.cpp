@@ -108,6 +108,30 @@ TEST_F(SecurityPasswords, WrongPasswordIsRefusedWithBadUserNameOrPassword) {
   EXPECT_TRUE(counted) << "$SYS/broker/midge/clients/refused never reached 5";
 }
 
+// Real clients with user names and passwords: Mosquitto's own command-line clients.
+TEST_F(SecurityPasswords, MosquittoClientsLogInWithTheirPasswords) {
+  if (*mosquittoPub() == '\0' || *mosquittoSub() == '\0') {
+    GTEST_SKIP() << "mosquitto-clients not installed";
+  }
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  startBroker();
+  const std::string port = std::to_string(broker_.port());
+  const auto publishAs = [&](const std::string& password, const std::string& message) {
+    return run({mosquittoPub(), "-h", "127.0.0.1", "-p", port, "-u", "alice", "-P", password,
+                "-t", "login/t", "-m", message, "-q", "1", "-r", "-i", "pub-" + message});
+  };
+  const ProcessResult refused = publishAs("wrong", "refused");
+  EXPECT_NE(refused.status, 0) << refused.output;
+  const ProcessResult accepted = publishAs("s3cret", "accepted");
+  ASSERT_EQ(accepted.status, 0) << accepted.output;
+  // The retained message shows which login got through.
+  const ProcessResult received =
+      run({mosquittoSub(), "-h", "127.0.0.1", "-p", port, "-u", "alice", "-P", "s3cret", "-t",
+           "login/t", "-C", "1", "-W", "10", "-i", "sub-login"});
+  EXPECT_EQ(received.status, 0) << received.output;
+  EXPECT_EQ(received.output, "accepted\n");
+}
+
 TEST_F(SecurityPasswords, AnonymousClientIsRefusedWhenNotAllowed) {
   tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
   startBroker();

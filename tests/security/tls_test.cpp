@@ -203,6 +203,10 @@ TEST_F(SecurityTls, ExpiredServerCertificateIsRefusedByClients) {
   const ProcessResult refused = mosquittoPublish(pki("ca.crt"), "tls/x", "never");
   EXPECT_NE(refused.status, 0) << refused.output;
   EXPECT_TRUE(broker_.waitForLog("certificate_expired", 5s, mark));
+
+  mqtt::async_client& paho = pahoClient("paho-expired");
+  EXPECT_THROW(paho.connect(pahoOptions(pki("ca.crt")))->wait_for(10s), mqtt::exception);
+  EXPECT_FALSE(paho.is_connected());
 }
 
 TEST_F(SecurityTls, RequiredClientCertificateMissingIsRefusedPresentIsAdmitted) {
@@ -212,6 +216,10 @@ TEST_F(SecurityTls, RequiredClientCertificateMissingIsRefusedPresentIsAdmitted) 
   const ProcessResult missing = mosquittoPublish(pki("ca.crt"), "tls/x", "no certificate");
   EXPECT_NE(missing.status, 0) << missing.output;
   EXPECT_TRUE(broker_.waitForLog("peer did not return a certificate", 5s, mark));
+  mqtt::async_client& withoutCertificate = pahoClient("paho-no-cert");
+  EXPECT_THROW(withoutCertificate.connect(pahoOptions(pki("ca.crt")))->wait_for(10s),
+               mqtt::exception);
+  EXPECT_FALSE(withoutCertificate.is_connected());
 
   const ClientCertificate device{pki("device-42.crt"), pki("device-42.key")};
   mqtt::async_client& paho = pahoConnected("paho-device", pki("ca.crt"), device);

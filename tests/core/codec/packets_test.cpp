@@ -152,6 +152,25 @@ std::vector<ValidCase> validCases() {
                                              " 26 00 01 61 00 01 62")})),
        "DISCONNECT reason=142 props{sessionExpiry=0 serverReference=\"x\" reasonString=\"y\" "
        "user(a=b) }"},
+      // The packets whose bytes do not change between versions, in the versions the
+      // rows above leave out, so that every type has a vector in each version it exists in.
+      {"PubackV31", V31, packet(0x40, "00 0a"), "PUBACK id=10 reason=0 props{}"},
+      {"PubrecV31", V31, packet(0x50, "00 0a"), "PUBREC id=10 reason=0 props{}"},
+      {"PubrelV31", V31, packet(0x62, "00 0a"), "PUBREL id=10 reason=0 props{}"},
+      {"PubcompV311", V311, packet(0x70, "00 0a"), "PUBCOMP id=10 reason=0 props{}"},
+      {"PublishQos1V31", V31, packet(0x32, "00 03 61 2f 62 00 0a 68 69"),
+       "PUBLISH dup=0 qos=1 retain=0 topic=\"a/b\" id=10 props{} payload=[68 69]"},
+      {"SubscribeV31", V31, packet(0x82, "00 0a 00 03 61 2f 62 01"),
+       "SUBSCRIBE id=10 props{} \"a/b\"/1"},
+      {"UnsubscribeV31", V31, packet(0xa2, "00 0a 00 03 61 2f 62"),
+       "UNSUBSCRIBE id=10 props{} \"a/b\""},
+      {"UnsubackV31", V31, packet(0xb0, "00 0a"), "UNSUBACK id=10 props{} codes=[]"},
+      {"PingreqV31", V31, packet(0xc0, ""), "PINGREQ"},
+      {"PingreqV5", V5, packet(0xc0, ""), "PINGREQ"},
+      {"PingrespV31", V31, packet(0xd0, ""), "PINGRESP"},
+      {"PingrespV311", V311, packet(0xd0, ""), "PINGRESP"},
+      {"DisconnectV31", V31, packet(0xe0, ""), "DISCONNECT reason=0 props{}"},
+
       {"AuthV5Short", V5, packet(0xf0, ""), "AUTH reason=0 props{}"},
       {"AuthV5ReasonOnly", V5, packet(0xf0, "19"), "AUTH reason=25 props{}"},
       {"AuthV5Continue", V5,
