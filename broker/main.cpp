@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,7 +116,16 @@ bool writePidFile(const std::string& path) {
 
 // Mosquitto's `user`: started as root (to bind port 1883 or below, open a root-owned log
 // or store), the broker gives root up before it serves anyone. Not root: nothing to give up.
-bool dropPrivileges(const std::string& user, midge::app::Logger& logger) {
+// The user is looked up before any listener opens, so that a wrong name fails the start
+// before a client could connect; the switch itself comes once the listeners are open.
+struct RunAs {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+bool lookUpRunAs(const std::string& user, std::optional<RunAs>& out, midge::app::Logger& logger) {
+  out.reset();
   if (user.empty() || ::geteuid() != 0) return true;
   errno = 0;
   const passwd* entry = ::getpwnam(user.c_str());
@@ -125,14 +135,19 @@ bool dropPrivileges(const std::string& user, midge::app::Logger& logger) {
                      (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
     return false;
   }
+  out = RunAs{entry->pw_name, entry->pw_uid, entry->pw_gid};
+  return true;
+}
+
+bool switchTo(const RunAs& runAs, midge::app::Logger& logger) {
   // Group first: once the user id is gone, the group can no longer be changed.
-  if (::initgroups(entry->pw_name, entry->pw_gid) != 0 || ::setgid(entry->pw_gid) != 0 ||
-      ::setuid(entry->pw_uid) != 0) {
+  if (::initgroups(runAs.name.c_str(), runAs.gid) != 0 || ::setgid(runAs.gid) != 0 ||
+      ::setuid(runAs.uid) != 0) {
     logger.write(midge::LogLevel::Error,
-                 "cannot switch to user " + user + ": " + std::strerror(errno));
+                 "cannot switch to user " + runAs.name + ": " + std::strerror(errno));
     return false;
   }
-  logger.write(midge::LogLevel::Notice, "running as user " + user);
+  logger.write(midge::LogLevel::Notice, "running as user " + runAs.name);
   return true;
 }
 
@@ -190,6 +205,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  std::optional<RunAs> runAs;
+  if (!lookUpRunAs(config.user, runAs, logger)) return 1;
   if (config.checkRetainSource) {
     // Ignoring it would deliver retained messages whose publisher has since lost access.
     logger.write(midge::LogLevel::Error,
@@ -254,7 +271,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!writePidFile(config.pidFile)) return 1;
-  if (!dropPrivileges(config.user, logger)) return 1;
+  if (runAs && !switchTo(*runAs, logger)) return 1;
 
   const std::string configFile = commandLine.configFile;
   loop->setSignalCallbacks(
