@@ -52,6 +52,16 @@ bool tcpConnects(const std::string& address, std::uint16_t port) {
   return connected;
 }
 
+// A client connects and gets its PINGRESP.
+void expectServes(const BrokerProcess& broker, const std::string& clientId) {
+  RawClient client(broker.port());
+  wire::ConnectSpec spec;
+  spec.clientId = clientId;
+  handshake(client, spec);
+  client.send(wire::pingreq());
+  client.expect(kPingresp);
+}
+
 void expectStartFailsNaming(BrokerProcess& broker, const std::string& text) {
   try {
     broker.start();
@@ -84,12 +94,7 @@ TEST(StartupOptions, BindInterfaceIsApplied) {
   broker.addConfigLine("listener {PORT} 127.0.0.1");
   broker.addConfigLine("bind_interface lo");
   broker.start();
-  RawClient client(broker.port());
-  wire::ConnectSpec spec;
-  spec.clientId = "on-lo";
-  handshake(client, spec);
-  client.send(wire::pingreq());
-  client.expect(kPingresp);
+  expectServes(broker, "on-lo");
   EXPECT_EQ(broker.stop(), 0);
 }
 
@@ -123,12 +128,7 @@ TEST(StartupOptions, UserGivesUpRootBeforeServing) {
   EXPECT_TRUE(broker.waitForLog("running as user nobody", std::chrono::seconds(2)))
       << broker.log();
   EXPECT_EQ(uidOf(broker.pid()), nobodyUid);
-  RawClient client(broker.port());
-  wire::ConnectSpec spec;
-  spec.clientId = "after-drop";
-  handshake(client, spec);
-  client.send(wire::pingreq());
-  client.expect(kPingresp);
+  expectServes(broker, "after-drop");
   EXPECT_EQ(broker.stop(), 0);
 }
 
@@ -141,10 +141,7 @@ TEST(StartupOptions, WithoutAListenerOnlyLoopbackIsServed) {
   broker.addArgument("{PORT}");
   broker.start();
   EXPECT_TRUE(broker.waitForLog("127.0.0.1:" + std::to_string(broker.port()), 2s)) << broker.log();
-  RawClient client(broker.port());
-  wire::ConnectSpec spec;
-  spec.clientId = "local";
-  handshake(client, spec);
+  expectServes(broker, "local");
   for (const std::string& address : nonLoopbackAddresses()) {
     EXPECT_FALSE(tcpConnects(address, broker.port())) << "reachable on " << address;
   }
