@@ -16,6 +16,18 @@ codec::Will willOn(std::string_view topic, std::string_view payload, std::uint32
   return will;
 }
 
+// A publisher's QoS 2 PUBLISH sent again after a reconnect: DUP set, the same packet id.
+codec::Publish qos2Resend(std::string_view topic, std::string_view payload,
+                          std::uint16_t packetId) {
+  codec::Publish resend;
+  resend.topic = topic;
+  resend.payload = asBytes(payload);
+  resend.qos = 2;
+  resend.dup = true;
+  resend.packetId = packetId;
+  return resend;
+}
+
 TEST(EngineSession, CleanSessionZeroResumesWithQueuedMessages) {
   Harness harness;
   auto subscriber = harness.open(ProtocolVersion::V311);
@@ -197,13 +209,7 @@ TEST(EngineSession, InboundQos2IdSurvivesARestart) {
   harness.rebuild();
   auto again = harness.open();
   EXPECT_TRUE(again->connect("pub", false, 3600).sessionPresent);
-  codec::Publish resend;
-  resend.topic = "t";
-  resend.payload = asBytes("once");
-  resend.qos = 2;
-  resend.dup = true;
-  resend.packetId = 9;
-  again->send(resend);
+  again->send(qos2Resend("t", "once", 9));
   EXPECT_EQ(again->nextAs<codec::Ack>().type, codec::PacketType::Pubrec);
   auto back = harness.open();
   back->connect("sub", false, 3600);
@@ -288,13 +294,7 @@ TEST(EngineSession, FailedCommitWithholdsDeliveriesAndTheStoreCatchesUp) {
   harness.rebuild();
   auto publisherBack = harness.open();
   EXPECT_TRUE(publisherBack->connect("pub", false, 3600).sessionPresent);
-  codec::Publish resend;
-  resend.topic = "t";
-  resend.payload = asBytes("once");
-  resend.qos = 2;
-  resend.packetId = 7;
-  resend.dup = true;
-  publisherBack->send(resend);
+  publisherBack->send(qos2Resend("t", "once", 7));
   auto pubrec = publisherBack->nextAs<codec::Ack>();
   EXPECT_EQ(pubrec.type, codec::PacketType::Pubrec);
   EXPECT_EQ(pubrec.packetId, 7);
