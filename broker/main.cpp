@@ -95,9 +95,21 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   engine.assignedIdPrefix = config.security.autoIdPrefix;
   engine.allowZeroLengthClientId = config.security.allowZeroLengthClientId;
   engine.maxConnectRatePerSecond = config.maxConnectRatePerSecond;
+  engine.maxOutboundTopicAliases = config.maxOutboundTopicAliases;
+  engine.maxSessions = config.maxSessions;
+  engine.maxSubscriptionsPerClient = config.maxSubscriptionsPerClient;
+  engine.maxFiltersPerSubscribe = config.maxFiltersPerSubscribe;
+  engine.retainedBurstPerSubscribe = config.maxRetainedBurst;
+  bool authenticates = false;
   for (const midge::config::Listener& listener : config.listeners) {
-    engine.listeners.push_back({listener.maxQos, listener.maxTopicAlias});
+    engine.listeners.push_back(
+        {listener.maxQos, listener.maxTopicAlias, listener.useUsernameAsClientId});
+    // A user name proves nothing without a password file or a certificate behind it, so
+    // only then is a session bound to its owner.
+    authenticates = authenticates || !listener.security.passwordFile.empty() ||
+                    (listener.tls && listener.tls->requireCertificate);
   }
+  engine.checkSessionOwner = config.checkSessionOwner && authenticates;
   return engine;
 }
 
@@ -198,10 +210,9 @@ int main(int argc, char** argv) {
   for (const midge::config::Listener& listener : config.listeners) {
     // Accepted by the parser so a Mosquitto file loads, but not implemented: say so loudly
     // rather than let clients of that listener share the unprefixed topic tree silently.
-    if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
+    if (!listener.mountPoint.empty()) {
       logger.write(midge::LogLevel::Error,
-                   "listener at " + listener.definedAt +
-                       ": mount_point and use_username_as_clientid are not supported");
+                   "listener at " + listener.definedAt + ": mount_point is not supported");
       return 1;
     }
   }

@@ -3,7 +3,7 @@
 namespace midge::codec {
 
 Result<Unsubscribe> decodeUnsubscribe(const Frame& frame, ProtocolVersion version) {
-  if (frame.flags() != 0x02) return malformed("UNSUBSCRIBE fixed header flags not 0010");
+  if (!validQos1Flags(frame.flags(), version)) return malformed("UNSUBSCRIBE fixed header flags not 0010");
   Unsubscribe unsubscribe;
   Reader reader(frame.body);
   MIDGE_TRY(reader.u16(unsubscribe.packetId, "UNSUBSCRIBE packet identifier truncated"));

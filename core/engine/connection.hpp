@@ -64,6 +64,7 @@ struct Connection {
   bool inDirtyList = false;
   bool wroteToStore = false;  // this turn's packets caused store writes
   bool closeAfterFlush = false;
+  bool inPumpList = false;  // its session queue is pumped after this turn's flush
 };
 
 }  // namespace midge

@@ -54,6 +54,12 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
     return;
   }
+  if (topic::isSharePrefixed(publish.topic)) {
+    // No subscription can ever match it: $share/ names a subscription, not a topic.
+    disconnectWith(connection, ReasonCode::TopicNameInvalid,
+                   "PUBLISH to a $share/ topic name, which no subscriber can receive");
+    return;
+  }
   if (publish.qos == 2) {
     if (session.inboundQos2.count(publish.packetId) != 0) {
       // A resend of a message we already took: acknowledge, never deliver twice.
@@ -198,7 +204,9 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
       continue;
     }
     ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
-    if (!authenticator_.allowReceive(identity, message->topic)) {
+    // A session whose owner is not known yet (restored from a store without identities)
+    // is checked when the message leaves the queue, under the identity it has by then.
+    if (session->identityKnown && !authenticator_.allowReceive(identity, message->topic)) {
       i = end;
       continue;
     }
@@ -272,8 +280,7 @@ void Broker::handlePuback(Connection& connection, const codec::Ack& ack) {
   for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
     if (it->packetId == ack.packetId && it->qos == 1) {
       forgetDelivery(session, *it);
-      if (it->resendPending) --session.resendsPending;
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }
@@ -287,8 +294,7 @@ void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
     if (isFailure(ack.reason)) {
       // The receiver refused it: the flow ends here (MQTT 5 4.3.3).
       forgetDelivery(session, *it);
-      if (it->resendPending) --session.resendsPending;
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }
@@ -329,7 +335,7 @@ void Broker::handlePubcomp(Connection& connection, const codec::Ack& ack) {
   for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
     if (it->packetId == ack.packetId && it->state == store::DeliveryState::PubrelSent) {
       forgetDelivery(session, *it);
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }

@@ -61,13 +61,13 @@ Status Broker::restore() {
     delivery.subscriptionIds = std::move(record.subscriptionIds);
     owner.nextSequence = std::max(owner.nextSequence, record.sequence + 1);
     if (delivery.state == store::DeliveryState::Queued) {
-      const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();
+      const std::size_t bytes = deliveryBytes(*delivery.message);
       owner.queuedBytes += bytes;
       memoryUsed_ += bytes;
       owner.queue.push_back(std::move(delivery));
     } else {
       owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
-      owner.inflight.push_back(std::move(delivery));
+      addInflight(owner, std::move(delivery));
     }
   }
   for (const store::InboundQos2Record& record : snapshot.inboundQos2) {
@@ -129,6 +129,10 @@ void Broker::restoreSession(const store::SessionRecord& record) {
   session.version = static_cast<codec::ProtocolVersion>(record.protocolVersion);
   session.expirySeconds = record.expirySeconds;
   session.inStore = true;
+  session.identityKnown = record.identityKnown;
+  session.username = record.username;
+  session.certIdentity = record.certIdentity;
+  session.listenerIndex = record.listenerIndex;
   const std::int64_t nowWall = clock_.wallSeconds();
   const std::uint64_t nowMs = clock_.monotonicMs();
   // A session that was online when the broker stopped counts as disconnected now.

@@ -45,6 +45,12 @@ struct SharedFilter {
 // The views point into the argument.
 std::optional<SharedFilter> parseShared(std::string_view filter);
 
+// True for a topic name that starts "$share/": valid as a name, but no filter can match it
+// (a filter with that prefix is a shared subscription), so a PUBLISH there reaches nobody.
+inline bool isSharePrefixed(std::string_view topicName) {
+  return topicName.substr(0, 7) == "$share/";
+}
+
 // True if the (valid) filter matches the (valid) topic name. A shared filter is matched by
 // its inner filter. Filters whose first level is '+' or '#' do not match names that start
 // with '$' (MQTT-4.7.2-1). Case-sensitive; empty levels are levels.

@@ -27,6 +27,9 @@ Connected connectSession(std::uint16_t port, const SessionSpec& spec) {
   connect.clientId = spec.clientId;
   connect.cleanStart = spec.cleanStart;
   connect.keepAlive = spec.keepAlive;
+  connect.username = spec.username;
+  connect.password = spec.password;
+  connect.will = spec.will;
   if (isV5(spec)) {
     connect.properties.push_back(0x11);  // Session Expiry Interval
     wire::putU32(connect.properties, spec.sessionExpiry);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tests/integration/broker_process.hpp"
@@ -23,6 +24,9 @@ struct SessionSpec {
   std::uint32_t sessionExpiry = 3600;  // v5 only
   std::uint16_t receiveMaximum = 0;    // v5 only; 0: not sent (65535)
   std::uint16_t keepAlive = 60;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<wire::Will> will;
 };
 
 struct Connected {

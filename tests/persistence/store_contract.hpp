@@ -98,6 +98,32 @@ TYPED_TEST_P(StoreContract, SessionRoundTripsWithAndWithoutWill) {
   ASSERT_TRUE(snapshot.sessions[0].will.has_value());
 }
 
+TYPED_TEST_P(StoreContract, SessionIdentityRoundTrips) {
+  SessionRecord alice = session("alice-phone");
+  alice.username = "alice";
+  alice.certIdentity = "CN=alice-phone,O=Fleet";
+  alice.listenerIndex = 2;
+  SessionRecord anonymous = session("anonymous");
+  anonymous.username.reset();
+  SessionRecord emptyName = session("empty-name");
+  emptyName.username = "";  // an empty user name is not the same as none
+  SessionRecord unknown = session("unknown");
+  unknown.identityKnown = false;
+  for (const SessionRecord* record : {&alice, &anonymous, &emptyName, &unknown}) {
+    this->store_->saveSession(*record);
+  }
+  this->commit();
+
+  Snapshot snapshot = this->load();
+  ASSERT_EQ(snapshot.sessions.size(), 4u);
+  EXPECT_EQ(snapshot.sessions[0], alice);
+  EXPECT_EQ(snapshot.sessions[1], anonymous);
+  EXPECT_EQ(snapshot.sessions[2], emptyName);
+  EXPECT_EQ(snapshot.sessions[3], unknown);
+  EXPECT_FALSE(snapshot.sessions[1].username.has_value());
+  ASSERT_TRUE(snapshot.sessions[2].username.has_value());
+}
+
 TYPED_TEST_P(StoreContract, SavingASessionAgainReplacesIt) {
   SessionRecord first = session("a");
   first.will = WillRecord{"t", bytes({1}), {}, 1, false, 10};
@@ -450,7 +476,7 @@ TYPED_TEST_P(StoreContract, ManyDeliveriesCommitTogether) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, EmptyStoreLoadsNothingAndHasNothingPending,
-                            WritesArePendingUntilCommit, SessionRoundTripsWithAndWithoutWill,
+                            WritesArePendingUntilCommit, SessionRoundTripsWithAndWithoutWill, SessionIdentityRoundTrips,
                             SavingASessionAgainReplacesIt, SubscriptionsRoundTripReplaceAndDelete,
                             MessagesAndDeliveriesRoundTripEveryField,
                             SavingAnExistingMessageIdChangesNothing,
