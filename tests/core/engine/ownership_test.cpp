@@ -36,6 +36,14 @@ class PrefixAcl final : public Authenticator {
   }
 };
 
+// alice (3.1.1, clean session 0) subscribes to alice/# at QoS 1 and goes offline.
+void leaveAliceOfflineSubscribed(Harness& harness) {
+  auto alice = harness.open(ProtocolVersion::V311);
+  alice->connect("alice-phone", false, std::nullopt, std::nullopt, "alice");
+  alice->subscribe("alice/#", 1);
+  alice->dropConnection();
+}
+
 EngineConfig ownerChecked() {
   EngineConfig config;
   config.checkSessionOwner = true;
@@ -45,12 +53,7 @@ EngineConfig ownerChecked() {
 TEST(EngineOwnership, RestoredSessionKeepsItsOwnerForAclChecks) {
   PrefixAcl acl;
   Harness harness(EngineConfig{}, &acl);
-  {
-    auto alice = harness.open(ProtocolVersion::V311);
-    alice->connect("alice-phone", false, std::nullopt, std::nullopt, "alice");
-    alice->subscribe("alice/#", 1);
-    alice->dropConnection();
-  }
+  leaveAliceOfflineSubscribed(harness);
   harness.rebuild();  // the broker restarts; the session comes back from the store
 
   auto ops = harness.open();
@@ -179,10 +182,7 @@ TEST(EngineOwnership, SessionFromAStoreWithoutIdentitiesTakesItsFirstResumer) {
 TEST(EngineOwnership, QueuedMessagesAreCheckedAgainstTheAclWhenSent) {
   PrefixAcl acl;
   Harness harness(EngineConfig{}, &acl);
-  auto alice = harness.open(ProtocolVersion::V311);
-  alice->connect("alice-phone", false, std::nullopt, std::nullopt, "alice");
-  alice->subscribe("alice/#", 1);
-  alice->dropConnection();
+  leaveAliceOfflineSubscribed(harness);
   auto ops = harness.open();
   ops->connect("ops-console", true, std::nullopt, std::nullopt, "ops");
   ops->publish("alice/a", "1", 1);
