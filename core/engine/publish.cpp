@@ -9,13 +9,6 @@ namespace midge {
 
 namespace {
 
-// Set on Subscription::options inside the tree only (the protocol reserves bits 6-7, and the
-// engine never stores unvalidated options): shared deliveries are not merged with the
-// client's ordinary overlapping subscriptions.
-constexpr std::uint8_t kSharedMarker = 0x80;
-constexpr std::uint8_t kNoLocal = 0x04;
-constexpr std::uint8_t kRetainAsPublished = 0x08;
-
 bool isV5(const Connection& connection) {
   return connection.version == codec::ProtocolVersion::V5;
 }
@@ -217,19 +210,22 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
     std::vector<std::uint32_t> identifiers;
     for (std::size_t k = i; k < end; ++k) {
       const topic::Subscription& match = matches_[k];
-      const std::uint8_t grantedQos = match.options & 0x03;
-      if ((match.options & kSharedMarker) != 0) {
+      const std::uint8_t grantedQos = codec::subscriptionQos(match.options);
+      if (match.shared) {
         std::vector<std::uint32_t> sharedIds;
         if (match.identifier != 0) sharedIds.push_back(match.identifier);
         deliver(*session, message, std::min(message->qos, grantedQos),
-                (match.options & kRetainAsPublished) != 0 && message->retain,
+                codec::subscriptionRetainAsPublished(match.options) && message->retain,
                 std::move(sharedIds));
         ++receivers;
         continue;
       }
-      if ((match.options & kNoLocal) != 0 && session->index == message->publisher) continue;
+      if (codec::subscriptionNoLocal(match.options) && session->index == message->publisher) {
+        continue;
+      }
       mergedQos = std::max<int>(mergedQos, grantedQos);
-      retainAsPublished = retainAsPublished || (match.options & kRetainAsPublished) != 0;
+      retainAsPublished =
+          retainAsPublished || codec::subscriptionRetainAsPublished(match.options);
       if (match.identifier != 0) identifiers.push_back(match.identifier);
     }
     if (mergedQos >= 0) {

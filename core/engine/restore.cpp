@@ -8,12 +8,6 @@
 
 namespace midge {
 
-namespace {
-
-constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
-
-}  // namespace
-
 Status Broker::restore() {
   store::Snapshot snapshot;
   MIDGE_TRY(store_.load(snapshot));
@@ -38,10 +32,10 @@ Status Broker::restore() {
     auto it = sessions_.find(record.clientId);
     if (it == sessions_.end()) continue;
     Session& session = *it->second;
-    const bool shared = topic::parseShared(record.filter).has_value();
     topic::Subscription subscription;
     subscription.subscriber = session.index;
-    subscription.options = static_cast<std::uint8_t>(record.options | (shared ? kSharedMarker : 0));
+    subscription.options = record.options;
+    subscription.shared = topic::parseShared(record.filter).has_value();
     subscription.identifier = record.identifier;
     tree_.subscribe(record.filter, subscription);
     session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};

@@ -9,8 +9,6 @@ namespace midge {
 
 namespace {
 
-constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
-constexpr std::uint8_t kNoLocal = 0x04;
 constexpr std::uint8_t kV311Failure = 0x80;
 
 }  // namespace
@@ -64,7 +62,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       continue;
     }
     const bool shared = topic::parseShared(request.filter).has_value();
-    if (shared && (request.options & kNoLocal) != 0) {
+    if (shared && codec::subscriptionNoLocal(request.options)) {
       disconnectWith(connection, ReasonCode::ProtocolError,
                      "No Local set on a shared subscription");
       return;
@@ -96,12 +94,12 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       continue;
     }
     const auto qos = static_cast<std::uint8_t>(
-        std::min<int>(request.options & 0x03, connection.maxQos));
-    const std::uint8_t options =
-        v5 ? static_cast<std::uint8_t>((request.options & 0x3C) | qos) : qos;
+        std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
+    const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
     topic::Subscription subscription;
     subscription.subscriber = session.index;
-    subscription.options = static_cast<std::uint8_t>(options | (shared ? kSharedMarker : 0));
+    subscription.options = options;
+    subscription.shared = shared;
     subscription.identifier = identifier;
     const bool existed = tree_.subscribe(request.filter, subscription);
     SubscriptionEntry entry{options, identifier};
@@ -112,7 +110,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
     suback.reasonCodes.push_back(qos);
     log(LogLevel::Subscribe, session.clientId + " " + std::to_string(qos) + " " +
                                  std::string(request.filter));
-    const int retainHandling = (options >> 4) & 0x03;
+    const int retainHandling = codec::subscriptionRetainHandling(options);
     if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
       retainedRequests.push_back({request.filter, entry});
     }
@@ -150,7 +148,7 @@ void Broker::sendRetained(Session& session, std::string_view filter,
     store_.deleteRetained(topicName);
     ++stats_.messagesExpired;
   }
-  const std::uint8_t grantedQos = entry.options & 0x03;
+  const std::uint8_t grantedQos = codec::subscriptionQos(entry.options);
   for (const MessagePtr& message : toSend) {
     std::vector<std::uint32_t> identifiers;
     if (entry.identifier != 0) identifiers.push_back(entry.identifier);

@@ -79,7 +79,7 @@ TEST(Matches, SpecExamples) {
 TEST(Matches, SubscriptionTreeAgreesOnSpecExamples) {
   for (const MatchRow& row : kSpecExamples) {
     SubscriptionTree tree;
-    tree.subscribe(row.filter, Subscription{7, 1, 0});
+    tree.subscribe(row.filter, Subscription{7, 1, false, 0});
     int calls = 0;
     tree.match(
         row.topic, [&](const Subscription& s) {

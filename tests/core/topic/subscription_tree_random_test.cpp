@@ -57,7 +57,7 @@ TEST(SubscriptionTreeRandom, AgreesWithBruteForceThroughChurn) {
     ASSERT_TRUE(validateTopicFilter(key.first).ok()) << key.first;
     const bool existed = model.count(key) != 0;
     const std::uint32_t identifier = nextIdentifier++;
-    EXPECT_EQ(tree.subscribe(key.first, Subscription{key.second, 0, identifier}), existed);
+    EXPECT_EQ(tree.subscribe(key.first, Subscription{key.second, 0, false, identifier}), existed);
     model[key] = identifier;
   }
   EXPECT_EQ(tree.subscriptionCount(), model.size());
@@ -93,7 +93,7 @@ TEST(SubscriptionTreeRandom, SharedGroupsDeliverOncePerGroupToAMemberThatCanTake
     const auto key = std::make_pair(group, inner);
     const auto id = groupIds.emplace(key, static_cast<std::uint32_t>(groupIds.size())).first->second;
     const bool existed = !groups[key].insert(subscriber).second;
-    EXPECT_EQ(tree.subscribe("$share/" + group + "/" + inner, Subscription{subscriber, 0, id}),
+    EXPECT_EQ(tree.subscribe("$share/" + group + "/" + inner, Subscription{subscriber, 0, false, id}),
               existed);
   }
 
