@@ -1,10 +1,4 @@
 // midge: command line, configuration, and the wiring of engine, port and store.
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,8 +9,10 @@
 
 #include "broker/config/config.hpp"
 #include "broker/logger.hpp"
+#include "broker/process.hpp"
 #include "broker/security.hpp"
 #include "broker/store_factory.hpp"
+#include "broker/store_watch.hpp"
 #include "broker/tls_listeners.hpp"
 #include "core/engine/broker.hpp"
 #include "port/net/event_loop.hpp"
@@ -113,56 +109,6 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   return engine;
 }
 
-bool writePidFile(const std::string& path) {
-  if (path.empty()) return true;
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (file == nullptr) {
-    std::fprintf(stderr, "midge: cannot write pid_file %s: %s\n", path.c_str(),
-                 std::strerror(errno));
-    return false;
-  }
-  std::fprintf(file, "%ld\n", static_cast<long>(getpid()));
-  std::fclose(file);
-  return true;
-}
-
-// Mosquitto's `user`: started as root (to bind port 1883 or below, open a root-owned log
-// or store), the broker gives root up before it serves anyone. Not root: nothing to give up.
-// The user is looked up before any listener opens, so that a wrong name fails the start
-// before a client could connect; the switch itself comes once the listeners are open.
-struct RunAs {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
-bool lookUpRunAs(const std::string& user, std::optional<RunAs>& out, midge::app::Logger& logger) {
-  out.reset();
-  if (user.empty() || ::geteuid() != 0) return true;
-  errno = 0;
-  const passwd* entry = ::getpwnam(user.c_str());
-  if (entry == nullptr) {
-    logger.write(midge::LogLevel::Error,
-                 "user " + user + ": no such user" +
-                     (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
-    return false;
-  }
-  out = RunAs{entry->pw_name, entry->pw_uid, entry->pw_gid};
-  return true;
-}
-
-bool switchTo(const RunAs& runAs, midge::app::Logger& logger) {
-  // Group first: once the user id is gone, the group can no longer be changed.
-  if (::initgroups(runAs.name.c_str(), runAs.gid) != 0 || ::setgid(runAs.gid) != 0 ||
-      ::setuid(runAs.uid) != 0) {
-    logger.write(midge::LogLevel::Error,
-                 "cannot switch to user " + runAs.name + ": " + std::strerror(errno));
-    return false;
-  }
-  logger.write(midge::LogLevel::Notice, "running as user " + runAs.name);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,6 +140,7 @@ int main(int argc, char** argv) {
   if (config.globalMaxConnections > 0) {
     loopOptions.maxConnectionsGlobal = static_cast<std::size_t>(config.globalMaxConnections);
   }
+  loopOptions.maxTlsHandshakesPerSecond = config.maxConnectRatePerSecond;
   auto loop = midge::port::EventLoop::create(loopOptions, error);
   if (!loop) {
     logger.write(midge::LogLevel::Error, "cannot create the event loop: " + error);
@@ -216,8 +163,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::optional<RunAs> runAs;
-  if (!lookUpRunAs(config.user, runAs, logger)) return 1;
+  std::optional<midge::app::RunAs> runAs;
+  if (!midge::app::chooseRunAs(config.user, runAs, logger)) return 1;
   if (config.checkRetainSource) {
     // Ignoring it would deliver retained messages whose publisher has since lost access.
     logger.write(midge::LogLevel::Error,
@@ -230,10 +177,24 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, "cannot load security files: " + error);
     return 1;
   }
+  for (const std::string& warning : authenticator.warnings()) {
+    logger.write(midge::LogLevel::Warning, warning);
+  }
   std::unique_ptr<midge::store::Store> store = midge::app::openStore(config, logger, error);
   if (!store) {
     logger.write(midge::LogLevel::Error, error);
     return 1;
+  }
+  midge::app::StoreFailureWatch* storeWatch = nullptr;
+  if (config.persistence && config.persistenceFailureTimeoutSeconds != 0) {
+    auto watch = std::make_unique<midge::app::StoreFailureWatch>(
+        std::move(store), *loop, config.persistenceFailureTimeoutSeconds,
+        [&logger, &loop](const std::string& why) {
+          logger.write(midge::LogLevel::Error, why);
+          loop->shutdownSoon("persistence_failure_timeout");
+        });
+    storeWatch = watch.get();
+    store = std::move(watch);
   }
 
   midge::Broker broker(engineConfigFrom(config), *store, *loop, *loop, authenticator);
@@ -281,8 +242,13 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, "no listener could be opened");
     return 1;
   }
-  if (!writePidFile(config.pidFile)) return 1;
-  if (runAs && !switchTo(*runAs, logger)) return 1;
+  midge::app::PidFile pidFile;
+  if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
+  if (runAs) {
+    midge::app::handOverStore(config, *runAs, logger);
+    if (!midge::app::switchTo(*runAs, logger)) return 1;
+    midge::app::checkStoreDirectory(config, logger);
+  }
 
   const std::string configFile = commandLine.configFile;
   loop->setSignalCallbacks(
@@ -297,11 +263,19 @@ int main(int argc, char** argv) {
           logger.write(midge::LogLevel::Error, "reload failed, keeping the previous files: " + reloadError);
         } else {
           logger.write(midge::LogLevel::Notice, "reloaded password and ACL files");
+          for (const std::string& warning : authenticator.warnings()) {
+            logger.write(midge::LogLevel::Warning, warning);
+          }
         }
         tls.reload(logger);
       });
-  const int status = loop->run();
-  if (!config.pidFile.empty()) unlink(config.pidFile.c_str());
+  int status = loop->run();
+  pidFile.remove();
+  if (storeWatch != nullptr && storeWatch->expired()) {
+    // Non-zero, so that systemd's Restart=on-failure (and procd's respawn) start it again.
+    logger.write(midge::LogLevel::Error, "midge stopped: the store kept failing");
+    return 1;
+  }
   logger.write(midge::LogLevel::Notice, "midge stopped");
   return status;
 }

@@ -20,6 +20,9 @@ class FileAuthenticator final : public Authenticator {
   bool load(const config::Config& config, std::string& error);
   // Loads the files again; on failure keeps everything as it was and says why.
   bool reload(std::string& error);
+  // What the last successful load() or reload() found worth a log line but not a refusal:
+  // files every user may read, ACL lines that probably do not do what was meant.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   AuthDecision authenticate(const AuthRequest& request) override;
   bool allowPublish(const ClientIdentity& who, std::string_view topic) override;
@@ -33,11 +36,13 @@ class FileAuthenticator final : public Authenticator {
     std::shared_ptr<const auth::PasswordFile> passwords;
     std::shared_ptr<const auth::AclFile> acl;
   };
-  static bool loadInto(std::vector<ListenerSecurity>& listeners, std::string& error);
+  static bool loadInto(std::vector<ListenerSecurity>& listeners, std::string& error,
+                       std::vector<std::string>& warnings);
   const ListenerSecurity* listener(int index) const;
   bool check(const ClientIdentity& who, std::string_view topic, auth::AclFile::Access access);
 
   std::vector<ListenerSecurity> listeners_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace midge::app

@@ -104,6 +104,13 @@ bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& er
               std::to_string(std::numeric_limits<int>::max());
       return false;
     }
+    if (parsed.iterations > kMaxIterations) {
+      error = "iteration count " + std::to_string(parsed.iterations) + " is above the limit of " +
+              std::to_string(kMaxIterations) +
+              " (each login would stall the broker; rehash with fewer, e.g. midge-passwd -I " +
+              std::to_string(kDefaultIterations) + ")";
+      return false;
+    }
     saltText = parts[2];
     hashText = parts[3];
   } else if (parts[0] == "6") {

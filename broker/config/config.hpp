@@ -149,6 +149,9 @@ struct Config {
   std::string persistenceLocation;           // directory; empty: working directory
   std::string persistenceFile = "midge.db";  // SQLite database file name
   PersistenceSync persistenceSync = PersistenceSync::Full;
+  // A store whose commits keep failing this long stops the broker (non-zero exit) so that
+  // the service manager restarts it; 0: never (see broker/store_watch.hpp).
+  std::uint32_t persistenceFailureTimeoutSeconds = 60;
   std::uint32_t autosaveInterval = 1800;  // accepted for Mosquitto files; Midge commits
                                           // every event-loop turn instead
 

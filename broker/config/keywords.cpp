@@ -489,6 +489,8 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"persistence_location",
        MIDGE_ON(setOnce(s, l, s.config().persistenceLocation, false))},
       {"persistence_sync", onPersistenceSync},
+      {"persistence_failure_timeout",
+       MIDGE_GLOBAL_INT(persistenceFailureTimeoutSeconds, 0, kUint32Max)},
       {"autosave_interval", onAutosaveInterval},
       // process, logging, files
       {"sys_interval", MIDGE_GLOBAL_INT(sysIntervalSeconds, 0, 65535)},

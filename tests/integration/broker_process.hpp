@@ -54,6 +54,7 @@ class BrokerProcess {
   // port() accepts TCP connections.
   void setWriteListener(bool write) { writeListener_ = write; }
   void addArgument(const std::string& argument);  // "{PORT}" becomes port(), as in lines
+  // Replaces an earlier value of the same variable. MIDGE_DEFAULT_USER is "root" unless set.
   void setEnvironment(const std::string& name, const std::string& value);
   void setStartTimeout(std::chrono::milliseconds timeout) { startTimeout_ = timeout; }
 
