@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge: command line, configuration, and the wiring of engine, port and store.
 #include <grp.h>
 #include <pwd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Engine settings. The broker/ maps mosquitto.conf keywords onto these; defaults follow
 // Mosquitto 2.x so an operator's expectations carry over.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Other clients against the real broker, run as subprocesses: mosquitto_pub/mosquitto_sub
 // (MQTT 3.1, 3.1.1 and 5.0) and python paho (tests/integration/python).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What acts while the broker starts: local-only mode without a listener, socket_domain and
 // bind_interface (a listener that cannot honour them stops the start), `user` (gives up root).
 #include <arpa/inet.h>
