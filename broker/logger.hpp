@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The broker's log: destinations and types from the config (log_dest, log_type,
 // log_timestamp), in Mosquitto's line format so existing log tooling keeps working.
 #pragma once

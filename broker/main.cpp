@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge: command line, configuration, and the wiring of engine, port and store.
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "broker/config/config.hpp"
+#include "broker/generated/version.hpp"
 #include "broker/logger.hpp"
 #include "broker/process.hpp"
 #include "broker/security.hpp"
@@ -19,18 +21,20 @@
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using midge::app::kVersion;
 
 void printUsage() {
   std::printf(
       "midge %s - a small MQTT 3.1/3.1.1/5.0 broker\n\n"
-      "Usage: midge [-c config_file] [-p port] [-v]\n\n"
+      "Usage: midge [-c config_file] [-p port] [-v]\n"
+      "       midge -h | --version\n\n"
       " -c : read the configuration from a file (mosquitto.conf format).\n"
       "      Without it, midge listens on the loopback interface, port 1883.\n"
       " -p : listen on this port instead of 1883 (local-only mode; repeatable).\n"
       " -v : verbose: log every message type.\n"
-      " -h : this help.\n\n"
-      "See docs/configuration.md for every configuration keyword.\n",
+      " -h : this help.\n"
+      " --version : print the version and exit.\n\n"
+      "See midge(8) and midge.conf(5) for every option and configuration keyword.\n",
       kVersion);
 }
 
@@ -38,6 +42,7 @@ struct CommandLine {
   std::string configFile;
   midge::config::CommandLineOverrides overrides;
   bool help = false;
+  bool version = false;
 };
 
 bool parseCommandLine(int argc, char** argv, CommandLine& out) {
@@ -58,6 +63,8 @@ bool parseCommandLine(int argc, char** argv, CommandLine& out) {
       out.overrides.verbose = true;
     } else if (argument == "-h" || argument == "--help") {
       out.help = true;
+    } else if (argument == "--version") {
+      out.version = true;
     } else {
       std::fprintf(stderr, "midge: unknown or incomplete option '%s'; see midge -h\n",
                    argument.c_str());
@@ -116,6 +123,10 @@ int main(int argc, char** argv) {
   if (!parseCommandLine(argc, argv, commandLine)) return 1;
   if (commandLine.help) {
     printUsage();
+    return 0;
+  }
+  if (commandLine.version) {
+    std::printf("midge version %s\n", kVersion);
     return 0;
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Authentication and authorization from Mosquitto's files: password_file, acl_file and
 // allow_anonymous, globally or per listener (per_listener_settings), and client
 // certificates as user names (use_identity_as_username). Reloaded on SIGHUP.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A byte-stream transformation between the socket and the engine, used for TLS. It is
 // sans-IO like the engine: the port hands it what the socket read and writes out what it
 // produces, so the same adapter works with any event loop (libevent 2.1 has no mbedTLS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-passwd: manage a password file, with mosquitto_passwd's command line.
 //
 //   midge-passwd [-H sha512-pbkdf2] [-I iterations] [-c | -D] FILE USER

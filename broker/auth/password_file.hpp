@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The password file, in Mosquitto's format, so that an existing `password_file` works
 // unchanged:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password hashing in Mosquitto's password-file formats, on mbedTLS.
 //
 //   $7$<iterations>$<base64 salt>$<base64 hash>   PBKDF2-HMAC-SHA512 (Mosquitto 2.x)

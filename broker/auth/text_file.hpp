@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading small configuration files (password and ACL files) and walking their lines.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Midge's configuration: the mosquitto.conf format, so that an operator's existing file
 // works unchanged for every feature Midge has. The full keyword reference, with defaults,
 // is docs/configuration.md; this header is what the broker wiring reads.

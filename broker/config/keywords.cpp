@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The keyword table: what each mosquitto.conf keyword does in Midge. Keywords Midge
 // implements have a handler; the others are either accepted with a warning (their
 // absence cannot let in a client Mosquitto would have refused) or rejected (ignoring

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SUBSCRIBE (3.1.1 section 3.8, 5.0 section 3.8).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Protocol versions and packet types shared by every part of the codec.
 #pragma once
 

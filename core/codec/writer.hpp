@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encoders run twice over the same emit function: once with SizeCounter to learn the
 // remaining length (and whether every field is representable), once with VectorWriter to
 // append. One code path for both means the length prefix can never disagree with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connection events, framing, output buffering and the per-turn group commit.
 #include "core/engine/broker.hpp"
 

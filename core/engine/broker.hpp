@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MQTT broker engine: sans-IO. Driven through ConnectionEvents by the port (or a test,
 // a fuzzer, an embedding application); answers through Output; persists through Store;
 // reads time from Clock. Owns all broker state: no globals, so tests build one directly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Engine settings. The broker/ maps mosquitto.conf keywords onto these; defaults follow
 // Mosquitto 2.x so an operator's expectations carry over.
 #pragma once
@@ -68,7 +69,9 @@ struct EngineConfig {
   std::uint32_t connectTimeoutMs = 10000;
   std::uint32_t sysIntervalSeconds = 10;  // 0 disables $SYS
   bool connectionMessages = true;          // log connects and disconnects
-  std::string versionString = "midge 0.1.0";
+  // $SYS/broker/version. The midge executable sets it from the project version; an
+  // embedding program names itself.
+  std::string versionString = "midge";
   std::string assignedIdPrefix = "auto-";  // Mosquitto's auto_id_prefix
   bool allowZeroLengthClientId = true;
   // CONNECTs accepted per second from one source address; 0: no limit. Beyond it the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNECT and AUTH: versions, client identifiers, authentication, session takeover and
 // resumption, and the CONNACK that tells the client our limits.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per network connection state. A connection is bound to a session once CONNECT succeeds.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outbound flow: the in-flight window, the session queue, packet identifiers, expiry,
 // topic aliases toward clients, and what of it is persisted.
 #include <algorithm>

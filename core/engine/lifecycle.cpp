@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sessions over time: creation and end, expiry, wills with their delay, keep-alive and the
 // CONNECT deadline.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PUBLISH from clients and the acknowledgement flows in both directions; routing to
 // subscribers; retained messages.
 #include <algorithm>

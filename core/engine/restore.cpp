@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rebuilding broker state from the store after a restart (or a crash), and the store from
 // broker state after a failed commit.
 #include <algorithm>

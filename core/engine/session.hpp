@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Session state: survives the network connection for as long as the session expiry allows.
 #pragma once
 

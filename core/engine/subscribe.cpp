@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SUBSCRIBE and UNSUBSCRIBE: validation, authorization, options, shared subscriptions and
 // retained messages sent per retain handling.
 #include <algorithm>

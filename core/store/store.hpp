@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the engine persists, and the contract a store must keep. Implementations live in
 // persistence/ (SQLite, memory). See docs/persistence.md for the durability contract.
 #pragma once

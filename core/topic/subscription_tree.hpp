@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The subscription tree: a trie keyed by topic level, with a '+' and a '#' child per node,
 // so the cost of matching a PUBLISH depends on the depth of its topic and on the number of
 // matches, not on the number of subscriptions. See docs/topics.md.

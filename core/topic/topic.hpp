@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Topic names and topic filters: validation, shared-subscription parsing and matching
 // (MQTT 3.1.1 section 4.7, MQTT 5.0 sections 4.7 and 4.8.2).
 //

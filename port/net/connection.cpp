@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-connection I/O: accept, read, write, close and the TLS filter seam.
 //
 // Each socket has one plain libevent event rather than a bufferevent: reads land in the

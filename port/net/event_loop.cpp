@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loop-wide machinery: creation, listeners, the turn, the tick, signals, graceful stop,
 // logging and the clock. Per-connection I/O lives in connection.cpp.
 #include "port/net/event_loop.hpp"

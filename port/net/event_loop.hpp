@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The driver of the sans-IO engine on libevent: listeners, connections, the tick, signals
 // and the clock. One thread, one event_base; the engine is called only from loop callbacks.
 //

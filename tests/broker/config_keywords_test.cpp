@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One row per keyword: a good value and what it must change, a bad value and the fatal
 // diagnostic it must produce (file, line, keyword named in the message).
 #include <gtest/gtest.h>

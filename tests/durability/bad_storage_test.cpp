@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bad storage with the real binary: a store file the broker must refuse makes it exit at
 // start with a message that names the file and the problem, and leaves the file exactly as
 // it was; a full disk at run time withholds the acknowledgement of the turn that could not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/durability/durability_support.hpp"
 
 #include <sqlite3.h>

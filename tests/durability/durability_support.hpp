@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the durability tests: a broker with persistence on in its own data
 // directory, MQTT sessions over the raw client that report Session Present, and small file
 // and SQLite utilities for checking what is on disk.

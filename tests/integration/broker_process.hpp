@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the real `midge` binary for integration, durability and security tests: writes a
 // configuration into a private temporary directory, starts the broker on a free loopback
 // port, waits until it accepts TCP connections, captures everything it writes to stdout

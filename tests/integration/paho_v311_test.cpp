@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Eclipse Paho MQTT C++ as an MQTT 3.1.1 client: what an application written against Paho
 // sees from midge.
 #include <thread>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Eclipse Paho MQTT C++ as an MQTT 5 client: properties, session features and
 // subscription options as an application sees them.
 #include <algorithm>

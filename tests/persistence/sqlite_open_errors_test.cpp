@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every way the store file can be unusable at start-up: open() must fail with a message
 // that names the file and the problem, and must leave an existing file exactly as it was.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Direct SQLite access for tests: what an operator's sqlite3 shell or a second process does.
 #pragma once
 

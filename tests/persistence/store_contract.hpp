@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The contract every Store keeps (core/store/store.hpp), as one type-parameterised suite.
 // A store's test file instantiates it with a factory:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record builders, comparisons and a temporary directory for the store tests.
 #pragma once
 

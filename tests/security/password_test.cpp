@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password files with the real broker: files written by mosquitto_passwd and by
 // midge-passwd, refusals with the right code for each protocol version, and SIGHUP reloads
 // that admit new users or keep the previous file when the new one is broken.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLS listeners of the real broker, driven by Eclipse Paho MQTT C++ (linked against the
 // SSL build of the Paho C library) and by mosquitto_pub/mosquitto_sub: good, wrong-CA and
 // expired certificates, client certificates, certificate identities in ACL patterns,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the built midge-passwd the way an operator would and checks the files it leaves.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One row per rule a peer can break, with the error kind the engine will map to a reason
 // code (0x81 Malformed, 0x82 Protocol Error, 0x84 Unsupported Protocol Version).
 #include <gtest/gtest.h>

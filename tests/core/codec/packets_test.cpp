@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Known-good byte vectors for every packet type and version (the spec's examples where it
 // has them): each decodes to the expected fields, and re-encoding gives the same bytes
 // unless the input used a non-canonical (but legal) form.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNECT handling: versions, client identifiers, takeover, keep-alive, limits announced.
 #include "tests/core/engine/harness.hpp"
 

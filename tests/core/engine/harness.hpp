@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Drives a whole Broker engine without sockets: a fake clock, an Output that frames what
 // the engine sends per connection, and clients that speak through the real codec.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Randomized cross-check of the trie against the brute-force matches(): thousands of
 // filters and topics from a fixed seed, through subscribe, match, unsubscribe and pruning.
 #include <gtest/gtest.h>
