@@ -88,6 +88,7 @@ class ParseSession {
   void addLoopbackListeners();
   void finishListeners();
   void finishTls(Listener& listener, const Origin& origin);
+  void finishHttp(Listener& listener, const Origin& origin);
   void finishSecurity();
 
   std::vector<Diagnostic>& diags_;
