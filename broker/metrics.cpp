@@ -263,7 +263,7 @@ std::string renderMetrics(const MetricsSources& s) {
   e.single("midge_http_requests_total", "counter", "Requests answered by the operator endpoint.",
            http.requests);
   e.single("midge_http_requests_rejected_total", "counter",
-           "Malformed or oversized requests refused with 4xx before routing.",
+           "Malformed, oversized or unsupported requests evhttp refused before routing (400, 413, 501).",
            http.requestsRejected);
   e.single("midge_http_connections_refused_total", "counter",
            "Operator connections answered 503 for exceeding max_connections.",

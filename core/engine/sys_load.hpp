@@ -12,14 +12,9 @@ namespace midge {
 
 class LoadAverage {
  public:
-  // Folds in the counter's value `elapsedMs` after the previous sample. The first sample
-  // only sets the base: a rate needs two points.
+  // Folds in the counter's value `elapsedMs` after the previous sample (the first one:
+  // after the start, when every counter was 0).
   void sample(std::uint64_t counter, std::uint64_t elapsedMs) {
-    if (!started_) {
-      started_ = true;
-      last_ = counter;
-      return;
-    }
     if (elapsedMs == 0) return;
     const double seconds = static_cast<double>(elapsedMs) / 1000.0;
     const double perMinute = static_cast<double>(counter - last_) * 60.0 / seconds;
@@ -34,7 +29,6 @@ class LoadAverage {
 
  private:
   static constexpr double kWindowSeconds[3] = {60.0, 300.0, 900.0};
-  bool started_ = false;
   std::uint64_t last_ = 0;
   double averages_[3] = {0.0, 0.0, 0.0};
 };
@@ -48,6 +42,7 @@ struct SysLoad {
       "bytes/sent",        "connections",     "sockets"};
   LoadAverage loads[kCount];
   std::uint64_t lastSampleMs = 0;
+  bool sampled = false;
 };
 
 }  // namespace midge

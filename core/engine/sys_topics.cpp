@@ -76,9 +76,12 @@ void Broker::publishSysLoad(std::uint64_t nowMs) {
       stats_.messagesReceived, stats_.messagesSent,    stats_.messagesReceived,
       stats_.messagesSent,     stats_.messagesDropped, stats_.bytesReceived,
       stats_.bytesSent,        stats_.connectsAccepted, stats_.connectionsAccepted};
-  const bool first = sysLoad_.lastSampleMs == 0;
-  const std::uint64_t elapsedMs = first ? 0 : nowMs - sysLoad_.lastSampleMs;
-  sysLoad_.lastSampleMs = nowMs == 0 ? 1 : nowMs;
+  if (!sysLoad_.sampled) {
+    sysLoad_.sampled = true;
+    sysLoad_.lastSampleMs = startedAtMs_;
+  }
+  const std::uint64_t elapsedMs = nowMs - sysLoad_.lastSampleMs;
+  sysLoad_.lastSampleMs = nowMs;
   static const char* const kWindows[3] = {"/1min", "/5min", "/15min"};
   char text[32];
   for (int i = 0; i < SysLoad::kCount; ++i) {

@@ -100,12 +100,15 @@ struct OperatorHttpServer::Callbacks {
     const char* end = static_cast<const char*>(std::memchr(head, '\r', static_cast<std::size_t>(copied)));
     const std::string status(static_cast<const char*>(head + 9), end != nullptr ? end : head + 12);
     server.log_(LogLevel::Notice, server.spec_.name +
-                                      ": refused a malformed or oversized request from " +
+                                      ": refused a malformed, oversized or unsupported request from " +
                                       peerOf(bufferevent_getfd(c.socket)) + ": " + status);
   }
 
   static bufferevent* create(event_base* base, void* argument) {
     auto& server = *static_cast<OperatorHttpServer*>(argument);
+    // evhttp frees a finished connection before its peer sees the end of the answer, so a
+    // client that asks again at once must find its old slot free.
+    server.releaseFreed(false);
     auto* c = new Connection;
     c->server = &server;
     ++server.open_;
@@ -173,7 +176,12 @@ struct OperatorHttpServer::Callbacks {
       evhttp_add_header(headers, header.first.c_str(), header.second.c_str());
     }
     evbuffer* body = evbuffer_new();
-    evbuffer_add(body, response.body.data(), response.body.size());
+    if (evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {
+      // evhttp 2.1 would send the body of a HEAD answer; the length says what GET gives.
+      evhttp_add_header(headers, "Content-Length", std::to_string(response.body.size()).c_str());
+    } else {
+      evbuffer_add(body, response.body.data(), response.body.size());
+    }
     if (c != nullptr) ++c->ownReplies;
     evhttp_send_reply(request, response.status, reasonPhrase(response.status), body);
     evbuffer_free(body);

@@ -69,7 +69,7 @@ struct HttpCounters {
   std::uint64_t connectionsAccepted = 0;
   std::uint64_t connectionsRefused = 0;   // answered 503 for being over maxConnections
   std::uint64_t requests = 0;             // passed to the handler
-  std::uint64_t requestsRejected = 0;     // answered 4xx by evhttp itself (malformed, too large)
+  std::uint64_t requestsRejected = 0;     // answered by evhttp itself: 400, 413, 501
 };
 
 class OperatorHttpServer {
