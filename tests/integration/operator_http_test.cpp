@@ -4,6 +4,9 @@
 // with a log line, the connection limit holds and the endpoint answers under load.
 #include <atomic>
 #include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/operator_http_support.hpp"
@@ -297,6 +300,35 @@ TEST_F(OperatorHttpTest, AnswersWhileTheBrokerIsUnderLoad) {
   flood.join();
   drain.join();
   EXPECT_GT(last, first) << "messages kept flowing between the scrapes";
+}
+
+TEST_F(OperatorHttpTest, DashboardUsesOnlyExportedMetrics) {
+  startBroker();
+  const auto samples = scrape();
+  std::ifstream file(MIDGE_TEST_DASHBOARD);
+  ASSERT_TRUE(file) << MIDGE_TEST_DASHBOARD;
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string dashboard = text.str();
+  const std::regex metricName("\\b(midge|process)_[a-z_]+");
+  std::set<std::string> used;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), metricName);
+       it != std::sregex_iterator(); ++it) {
+    used.insert(it->str());
+  }
+  EXPECT_GT(used.size(), 10u);
+  for (const std::string& name : used) {
+    bool exported = false;
+    for (const auto& sample : samples) {
+      const std::string& series = sample.first;
+      if (series.compare(0, name.size(), name) == 0 &&
+          (series.size() == name.size() || series[name.size()] == '{')) {
+        exported = true;
+        break;
+      }
+    }
+    EXPECT_TRUE(exported) << name << " is used by the dashboard but not exported";
+  }
 }
 
 }  // namespace
