@@ -354,6 +354,17 @@ void ParseSession::finishHttp(Listener& listener, const Origin& origin) {
     errorAt(origin.file, origin.line,
             where + "mount_point and use_username_as_clientid do not apply to an http listener");
   }
+  if (!listener.bindInterface.empty() || listener.socketDomain != SocketDomain::Any) {
+    errorAt(origin.file, origin.line,
+            where + "bind_interface and socket_domain are not supported on an http listener "
+                    "(give the address on the listener line)");
+  }
+  if (config_.perListenerSettings &&
+      (!listener.security.passwordFile.empty() || !listener.security.aclFile.empty())) {
+    errorAt(origin.file, origin.line,
+            where + "password_file and acl_file do not apply to an http listener (use "
+                    "http_basic_auth_file or http_bearer_token_file)");
+  }
   if (listener.maxConnections < 0) listener.maxConnections = kDefaultHttpMaxConnections;
 }
 

@@ -298,6 +298,12 @@ const BadRow kBadRows[] = {
                  "http_bearer_token_file /b\n",
      5, "http_bearer_token_file"},
     {"only_http_listeners", "listener 9100\nprotocol http\n", 0, "only http listeners"},
+    {"http_listener_socket_domain", kListener + "listener 9100\nprotocol http\nsocket_domain ipv4\n",
+     2, "socket_domain"},
+    {"http_listener_password_file",
+     "per_listener_settings true\n" + kListener + "listener 9100\nprotocol http\n"
+     "password_file /p\n",
+     3, "http_basic_auth_file"},
     {"protocol_unknown", kListener + "protocol smtp\n", 2, "smtp"},
     {"socket_domain_unknown", kListener + "socket_domain ipx\n", 2, "socket_domain"},
     {"use_username_as_clientid_not_bool", kListener + "use_username_as_clientid yes\n", 2,
