@@ -60,8 +60,25 @@ struct SecuritySettings {
   std::string autoIdPrefix = "auto-";   // prefix of client ids the broker assigns
 };
 
+// What a listener speaks. Http is the operator endpoint (metrics, health checks; see
+// docs/monitoring.md), never MQTT.
+enum class ListenerProtocol : std::uint8_t { Mqtt, Http };
+
+// Midge keywords of a `protocol http` listener (Mosquitto has no such listener). Either
+// credential admits a request; with neither, the endpoint is open to whoever reaches it.
+struct HttpSettings {
+  std::string basicAuthFile;    // user:hash lines in password_file format (midge-passwd)
+  std::string bearerTokenFile;  // the token on the first line
+};
+
+// An http listener without max_connections: a scraper and a probe or two need no more, and
+// each slot is a socket an anonymous peer could hold open.
+constexpr int kDefaultHttpMaxConnections = 4;
+
 struct Listener {
   std::uint16_t port = 1883;
+  ListenerProtocol protocol = ListenerProtocol::Mqtt;
+  HttpSettings http;
   std::string bindAddress;    // empty: all addresses of the domain(s); else IP or host name
   std::string bindInterface;  // SO_BINDTODEVICE interface name; empty: any
   SocketDomain socketDomain = SocketDomain::Any;

@@ -145,12 +145,31 @@ void onProtocol(ParseSession& s, const Line& l) {
   const auto word = takeWord(s, l);
   if (!word) return;
   if (*word == "mqtt") return;
-  if (*word == "websockets" || *word == "quic") {
-    s.error("protocol: " + std::string(*word) +
-            " listeners are not supported by Midge (only mqtt)");
+  if (*word == "http") {
+    if (s.beforeFirstListener()) {
+      s.error("protocol http: must follow a listener line (the operator endpoint needs its "
+              "own port)");
+      return;
+    }
+    s.currentListener().protocol = ListenerProtocol::Http;
     return;
   }
-  unsupportedValue(s, l, *word, "mqtt");
+  if (*word == "websockets" || *word == "quic") {
+    s.error("protocol: " + std::string(*word) +
+            " listeners are not supported by Midge (only mqtt and http)");
+    return;
+  }
+  unsupportedValue(s, l, *word, "mqtt or http");
+}
+
+void setHttpString(ParseSession& s, const Line& l, std::string HttpSettings::*field) {
+  if (s.beforeFirstListener()) {
+    s.error(name(l) + ": must follow a 'listener' line with 'protocol http'");
+    return;
+  }
+  auto value = takeString(s, l);
+  if (!value || !s.claimOnce(l.keyword, true)) return;
+  s.currentListener().http.*field = std::move(*value);
 }
 
 void onSocketDomain(ParseSession& s, const Line& l) {
@@ -423,6 +442,9 @@ const Keyword* findKeyword(std::string_view keyword) {
        MIDGE_ON(setInteger(s, l, s.currentListener().maxTopicAlias, 0, 65535))},
       {"mount_point", onMountPoint},
       {"protocol", onProtocol},
+      {"http_basic_auth_file", MIDGE_ON(setHttpString(s, l, &HttpSettings::basicAuthFile))},
+      {"http_bearer_token_file",
+       MIDGE_ON(setHttpString(s, l, &HttpSettings::bearerTokenFile))},
       {"socket_domain", onSocketDomain},
       {"use_username_as_clientid",
        MIDGE_ON(setBool(s, l, s.currentListener().useUsernameAsClientId))},
