@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Builds the Cortex-M4F firmware with Debian's gcc-arm-none-eabi and newlib nano, checks
-# that no heap allocator was linked, and prints the size. For CI and for a first try.
+# Builds the Cortex-M4F firmware images with Debian's gcc-arm-none-eabi and newlib nano
+# (the generic template and the two for QEMU's mps2-an386), checks that no heap allocator
+# was linked, and prints the sizes. For CI and for a first try.
 #
 #   examples/cortex-m/build.sh [BUILD_DIR] [extra cmake arguments...]
 #   e.g. examples/cortex-m/build.sh /tmp/fw -DMIDGE_BROKER_HOST=10.0.0.2
@@ -26,14 +27,15 @@ cmake -S "$here" -B "$build" $generator \
   -DCMAKE_TOOLCHAIN_FILE="$here/arm-none-eabi.cmake" -DMIDGE_WERROR=ON "$@"
 cmake --build "$build" -j2
 
-elf="$build/firmware.elf"
-# The firmware promises no heap: malloc (or the _sbrk behind it) in the image means some
+# The firmware promises no heap: malloc (or the _sbrk behind it) in an image means some
 # code path allocates, which runtime.cpp would turn into a fault at run time.
-if arm-none-eabi-nm "$elf" | grep -Eq ' T (malloc|_malloc_r|_sbrk|_sbrk_r)$'; then
-  echo "build.sh: a heap allocator was linked into $elf:" >&2
-  arm-none-eabi-nm "$elf" | grep -E ' (malloc|_malloc_r|_sbrk|_sbrk_r)$' >&2
-  exit 1
-fi
+for elf in "$build"/firmware*.elf; do
+  if arm-none-eabi-nm "$elf" | grep -Eq ' T (malloc|_malloc_r|_sbrk|_sbrk_r)$'; then
+    echo "build.sh: a heap allocator was linked into $elf:" >&2
+    arm-none-eabi-nm "$elf" | grep -E ' (malloc|_malloc_r|_sbrk|_sbrk_r)$' >&2
+    exit 1
+  fi
+done
 
-echo "firmware: $elf (no heap allocator linked)"
-arm-none-eabi-size "$elf"
+echo "firmware images in $build (no heap allocator linked):"
+arm-none-eabi-size "$build"/firmware*.elf

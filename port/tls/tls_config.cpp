@@ -2,6 +2,7 @@
 #include "port/tls/tls_config.hpp"
 
 #include <mbedtls/ssl_ciphersuites.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cctype>
@@ -103,6 +104,38 @@ bool checkDirectory(const std::string& path, std::string& error) {
 }
 
 bool chainHasCertificate(const mbedtls_x509_crt& chain) { return chain.raw.p != nullptr; }
+
+// What mbedtls_x509_crt_parse_path does, but walked here: Debian's 32-bit libmbedx509 is
+// built without large-file support, so its readdir() fails with EOVERFLOW wherever the file
+// system hands out 64-bit directory offsets (ext4 seen by a 32-bit program under qemu-user)
+// and it then reports an empty directory. Midge is built with _FILE_OFFSET_BITS=64
+// (MidgeFlags.cmake), and a directory it cannot list is an error, not an empty one. As in
+// mbedTLS, every regular file is tried and one that does not parse (a README, a CRL) is
+// skipped.
+bool parseCaDirectory(mbedtls_x509_crt& chain, const std::string& path, std::string& error) {
+  DIR* directory = opendir(path.c_str());
+  if (directory == nullptr) {
+    const int reason = errno;
+    error = "cannot read capath " + path + ": " + std::strerror(reason);
+    return false;
+  }
+  for (;;) {
+    errno = 0;
+    const dirent* entry = readdir(directory);
+    if (entry == nullptr) break;
+    const std::string file = path + "/" + entry->d_name;
+    struct stat info {};
+    if (stat(file.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    static_cast<void>(mbedtls_x509_crt_parse_file(&chain, file.c_str()));
+  }
+  const int reason = errno;
+  closedir(directory);
+  if (reason != 0) {
+    error = "cannot read capath " + path + ": " + std::strerror(reason);
+    return false;
+  }
+  return true;
+}
 
 // A cipher list that cannot sign with the configured key would fail every handshake
 // with "no shared cipher"; catch it when the listener is configured.
@@ -214,11 +247,7 @@ bool TlsConfig::loadFiles(const TlsOptions& options, std::string& error) {
   }
   if (!options.caPath.empty()) {
     if (!checkDirectory(options.caPath, error)) return false;
-    ret = mbedtls_x509_crt_parse_path(&caChain_, options.caPath.c_str());
-    if (ret < 0) {
-      error = "cannot read capath " + options.caPath + ": " + mbedtlsErrorText(ret);
-      return false;
-    }
+    if (!parseCaDirectory(caChain_, options.caPath, error)) return false;
     if (!chainHasCertificate(caChain_)) {
       error = "capath " + options.caPath + " holds no readable CA certificate";
       return false;

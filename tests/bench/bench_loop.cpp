@@ -156,8 +156,11 @@ void BenchLoop::poll(std::uint64_t deadlineNs, bool busy) {
       armedDeadline_ = 0;
       continue;
     }
-    const std::uint64_t index = events[i].data.u64;
-    if (index < clients_.size()) clients_[index]->handleEvents(events[i].events, readBuffer_);
+    // The tag is 64 bits wide; size_t may be 32 (armhf), so compare before narrowing.
+    const std::uint64_t tag = events[i].data.u64;
+    if (tag < clients_.size()) {
+      clients_[static_cast<std::size_t>(tag)]->handleEvents(events[i].events, readBuffer_);
+    }
   }
   now = monotonicNs();
   housekeeping(now);

@@ -48,7 +48,7 @@ std::size_t LatencyHistogram::bucketOf(std::uint64_t micros) noexcept {
 
 std::uint64_t LatencyHistogram::lowestValueOf(std::size_t bucket) noexcept {
   if (bucket < kExactLimit) return bucket;
-  const std::size_t above = bucket - kExactLimit;
+  const std::size_t above = bucket - static_cast<std::size_t>(kExactLimit);
   const unsigned exponent = static_cast<unsigned>(above >> kSubBucketBits) + kExactBits;
   const std::uint64_t sub = above & ((1u << kSubBucketBits) - 1);
   return (std::uint64_t{1} << exponent) | (sub << (exponent - kSubBucketBits));

@@ -2,10 +2,14 @@
 // What the firmware needs from a board. board_generic.cpp implements it for any Cortex-M
 // (SysTick for time, no network); a real port replaces the network and sensor functions
 // with the vendor SDK's (lwIP sockets, a Wi-Fi or cellular modem's AT socket, a W5500...).
+// board_mps2.cpp implements it for QEMU's mps2-an386, whose "network" is a UART wired by
+// QEMU to a TCP port or a pseudo-terminal. millis(), waitForInterrupt() and fatal() are
+// common to every Cortex-M (cortex_m_core.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "examples/cortex-m/client/transport.hpp"
 
@@ -39,6 +43,10 @@ void netClose();
 
 // send/recv for the MQTT client, with the contract of examples/cortex-m/client/transport.hpp.
 midge::tiny::Transport netTransport();
+
+// Diagnostic text for a developer (a debug UART, SWO): connection events, commands. May
+// drop text rather than block; a board without a console ignores it.
+void log(std::string_view text);
 
 // Something went wrong that only a reset cures (heap use, a failed assertion).
 [[noreturn]] void fatal(const char* why);

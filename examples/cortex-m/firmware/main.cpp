@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sensor firmware for a Cortex-M4F: publishes the temperature every 10 s at QoS 1, keeps a
-// retained online/offline status (the offline one as the MQTT will), and switches an LED
-// from commands on devices/<id>/cmd. A bare-metal super-loop; everything lives in one
-// statically allocated object, and nothing is allocated from a heap.
+// retained online/offline status (the offline one as the MQTT will), and obeys commands on
+// devices/<id>/cmd (sensor_app.hpp: the LED, the reading interval), acknowledging each on
+// devices/<id>/ack. A bare-metal super-loop; everything lives in one statically allocated
+// object, and nothing is allocated from a heap.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "examples/cortex-m/client/tiny_client.hpp"
 #include "examples/cortex-m/firmware/board.hpp"
+#include "examples/cortex-m/firmware/sensor_app.hpp"
 
 #ifndef MIDGE_BROKER_HOST
 #define MIDGE_BROKER_HOST "192.168.1.10"
@@ -25,7 +27,6 @@ using midge::tiny::ClientStatus;
 using midge::tiny::DisconnectReason;
 using midge::tiny::State;
 
-constexpr std::uint32_t kReadingPeriodMs = 10000;
 // Reconnect back-off: doubles from 1 s to 60 s so a fleet that lost its broker does not
 // hammer it the moment it returns.
 constexpr std::uint32_t kBackoffFirstMs = 1000;
@@ -45,32 +46,13 @@ void buildTopic(char (&out)[kTopicCapacity], const char* id, const char* leaf) {
   out[length] = '\0';
 }
 
-// 2150 -> "21.50"; -5 -> "-0.05". printf with floats would pull in newlib's malloc.
-std::size_t formatCentis(std::int32_t value, char (&out)[16]) {
-  char digits[12];
-  std::size_t count = 0;
-  const bool negative = value < 0;
-  std::uint32_t magnitude =
-      negative ? 0u - static_cast<std::uint32_t>(value) : static_cast<std::uint32_t>(value);
-  do {
-    digits[count++] = static_cast<char>('0' + magnitude % 10);
-    magnitude /= 10;
-  } while (magnitude != 0 || count < 3);
-  std::size_t length = 0;
-  if (negative) out[length++] = '-';
-  while (count > 2) out[length++] = digits[--count];
-  out[length++] = '.';
-  out[length++] = digits[1];
-  out[length++] = digits[0];
-  return length;
-}
-
 class Firmware {
  public:
   Firmware() : client_(board::netTransport(), {tx_, rx_, inflight_}, callbacks()) {
     buildTopic(statusTopic_, board::deviceId(), "status");
     buildTopic(commandTopic_, board::deviceId(), "cmd");
     buildTopic(temperatureTopic_, board::deviceId(), "temperature");
+    buildTopic(ackTopic_, board::deviceId(), "ack");
   }
 
   [[noreturn]] void run() {
@@ -87,8 +69,8 @@ class Firmware {
     midge::tiny::Callbacks c;
     c.context = this;
     c.onConnected = [](void* self, bool) { static_cast<Firmware*>(self)->onConnected(); };
-    c.onDisconnected = [](void* self, DisconnectReason) {
-      static_cast<Firmware*>(self)->onDisconnected();
+    c.onDisconnected = [](void* self, DisconnectReason reason) {
+      static_cast<Firmware*>(self)->onDisconnected(reason);
     };
     c.onMessage = [](void* self, const midge::tiny::IncomingMessage& message) {
       static_cast<Firmware*>(self)->onMessage(message);
@@ -139,12 +121,16 @@ class Firmware {
   }
 
   void onConnected() {
+    board::log("mqtt: connected\n");
     backoffMs_ = kBackoffFirstMs;
     announcePending_ = true;
     subscribePending_ = true;
   }
 
-  void onDisconnected() {
+  void onDisconnected(DisconnectReason reason) {
+    board::log("mqtt: disconnected: ");
+    board::log(midge::tiny::disconnectReasonName(reason));
+    board::log("\n");
     board::netClose();
     link_ = Link::Down;
     scheduleRetry(board::millis());
@@ -153,12 +139,20 @@ class Firmware {
   void onMessage(const midge::tiny::IncomingMessage& message) {
     if (message.topic != commandTopic_) return;
     const std::string_view command = midge::asStringView(message.payload);
-    if (command == "led on") board::setLed(true);
-    if (command == "led off") board::setLed(false);
+    const std::uint32_t periodMs = settings_.periodMs;
+    ackLength_ = sensor::applyCommand(command, settings_, ack_);
+    board::setLed(settings_.led);
+    if (settings_.periodMs != periodMs) nextReadingMs_ = board::millis() + settings_.periodMs;
+    // One acknowledgement waits at a time: a newer command replaces an unsent answer.
+    ackPending_ = true;
+    board::log("command: ");
+    board::log(std::string_view(ack_, ackLength_));
+    board::log("\n");
   }
 
-  // One QoS 1 message is in flight at a time, so the status, the subscription and the
-  // readings take turns; a reading resent after a reconnect goes first.
+  // One QoS 1 message is in flight at a time, so the status, the subscription, the
+  // acknowledgement and the readings take turns; a message resent after a reconnect goes
+  // first.
   void publishDue(std::uint32_t nowMs) {
     if (subscribePending_ && client_.subscribe(commandTopic_, 1) == ClientStatus::Ok) {
       subscribePending_ = false;
@@ -171,12 +165,19 @@ class Firmware {
       }
       return;
     }
+    if (ackPending_) {
+      const midge::Bytes payload(reinterpret_cast<const std::uint8_t*>(ack_), ackLength_);
+      if (client_.publish(ackTopic_, payload, 1, false, nowMs) == ClientStatus::Ok) {
+        ackPending_ = false;
+      }
+      return;
+    }
     if (!due(nowMs, nextReadingMs_)) return;
-    char text[16];
-    const std::size_t length = formatCentis(board::temperatureCentidegrees(), text);
+    char text[sensor::kReadingCapacity];
+    const std::size_t length = sensor::formatCentis(board::temperatureCentidegrees(), text);
     const midge::Bytes payload(reinterpret_cast<const std::uint8_t*>(text), length);
     if (client_.publish(temperatureTopic_, payload, 1, false, nowMs) == ClientStatus::Ok) {
-      nextReadingMs_ = nowMs + kReadingPeriodMs;
+      nextReadingMs_ = nowMs + settings_.periodMs;
     }
   }
 
@@ -193,6 +194,10 @@ class Firmware {
   char statusTopic_[kTopicCapacity] = {};
   char commandTopic_[kTopicCapacity] = {};
   char temperatureTopic_[kTopicCapacity] = {};
+  char ackTopic_[kTopicCapacity] = {};
+  char ack_[sensor::kAckCapacity] = {};
+  std::size_t ackLength_ = 0;
+  sensor::Settings settings_;
   Client client_;
   Link link_ = Link::Down;
   std::uint32_t retryAtMs_ = 0;
@@ -200,12 +205,16 @@ class Firmware {
   std::uint32_t nextReadingMs_ = 0;
   bool announcePending_ = false;
   bool subscribePending_ = false;
+  bool ackPending_ = false;
 };
 
 }  // namespace
 
 int main() {
   board::init();
+  board::log("firmware: MQTT over the board's link, device ");
+  board::log(board::deviceId());
+  board::log("\n");
   // Static storage: the buffers land in .bss, where the size report shows them, instead
   // of on the 4 KiB main stack.
   static Firmware firmware;

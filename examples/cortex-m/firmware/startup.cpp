@@ -47,7 +47,8 @@ extern "C" void Reset_Handler() {
 }
 
 // Entry 0 is the initial stack pointer, then the 15 ARMv7-M system exceptions. Peripheral
-// interrupts (entry 16 on) are the chip's: add them here when a driver needs one.
+// interrupts (entry 16 on) are the chip's: the board file puts its handlers in section
+// .isr_vector.irq, which the linker script places right after this table.
 __attribute__((section(".isr_vector"), used)) const Vector kVectorTable[16] = {
     reinterpret_cast<Vector>(&_estack),
     Reset_Handler,

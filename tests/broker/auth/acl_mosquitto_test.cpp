@@ -54,7 +54,7 @@ class MosquittoAcl : public ::testing::TestWithParam<AclRow> {
     std::string passwords = dir_->file("passwd");
     bool create = true;
     for (const char* user : {"alice", "bob", "admin", "carol"}) {
-      std::vector<std::string> argv = {MIDGE_PASSWD_PATH};
+      std::vector<std::string> argv = test::targetCommand(MIDGE_PASSWD_PATH);
       if (create) argv.push_back("-c");
       create = false;
       argv.insert(argv.end(), {"-b", passwords, user, passwordOf(user)});

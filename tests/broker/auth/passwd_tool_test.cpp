@@ -20,7 +20,7 @@ using test::TempDir;
 using test::writeFile;
 
 ProcessResult passwd(const std::vector<std::string>& args, const std::string& input = "") {
-  std::vector<std::string> argv = {MIDGE_PASSWD_PATH};
+  std::vector<std::string> argv = test::targetCommand(MIDGE_PASSWD_PATH);
   argv.insert(argv.end(), args.begin(), args.end());
   return runProcess(argv, input);
 }

@@ -84,6 +84,15 @@ inline std::string findProgram(const std::string& name) {
   return "";
 }
 
+// The argv prefix that runs a program of this build. In a cross build the host cannot exec
+// an ARM binary (no binfmt_misc entry), so it goes through the build's run-on-target
+// script (qemu-user); natively MIDGE_TARGET_LAUNCHER is empty and the program runs as is.
+inline std::vector<std::string> targetCommand(const std::string& program) {
+  const std::string launcher = MIDGE_TARGET_LAUNCHER;
+  if (launcher.empty()) return {program};
+  return {launcher, program};
+}
+
 struct ProcessResult {
   int exitCode = -1;  // -1 if killed by a signal (including the deadline)
   std::string out;

@@ -35,7 +35,8 @@ std::vector<Collected> expectedFrames() {
   while (pos < stream.size()) {
     const FixedHeader h = parseFixedHeader(stream.data() + pos, stream.size() - pos);
     const auto begin = stream.begin() + static_cast<std::ptrdiff_t>(pos + h.headerSize);
-    frames.push_back({stream[pos], ByteVector(begin, begin + h.remainingLength),
+    frames.push_back({stream[pos],
+                      ByteVector(begin, begin + static_cast<std::ptrdiff_t>(h.remainingLength)),
                       h.headerSize + h.remainingLength});
     pos += h.headerSize + h.remainingLength;
   }
