@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "broker/logger.hpp"
 
+#include "core/codec/utf8.hpp"
+
 #include <syslog.h>
 
 #include <ctime>
@@ -30,35 +32,6 @@ void appendHexEscape(std::string& out, unsigned char byte) {
   out += kDigits[byte & 0x0f];
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t utf8SequenceLength(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) low = 0xa0;
-    if (lead == 0xed) high = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) low = 0x90;
-    if (lead == 0xf4) high = 0x8f;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  if (byte(1) < low || byte(1) > high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
-  }
-  return length;
-}
-
 }  // namespace
 
 void appendEscapedForLog(std::string& out, std::string_view text) {
@@ -70,7 +43,10 @@ void appendEscapedForLog(std::string& out, std::string_view text) {
       text.remove_prefix(1);
       continue;
     }
-    const std::size_t length = lead >= 0x80 ? utf8SequenceLength(text) : 0;
+    const std::size_t length =
+        lead >= 0x80 ? codec::detail::utf8SequenceLength(
+                           reinterpret_cast<const unsigned char*>(text.data()), text.size())
+                     : 0;
     // U+0080..U+009F are encoded as C2 80..C2 9F.
     const bool c1Control =
         length == 2 && lead == 0xc2 && static_cast<unsigned char>(text[1]) <= 0x9f;

@@ -16,6 +16,9 @@ enum class Utf8Status : std::uint8_t {
 };
 
 namespace detail {
+// Length of the well-formed UTF-8 sequence that starts at data (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF; 1 for any ASCII byte), or 0 if none does.
+std::size_t utf8SequenceLength(const unsigned char* data, std::size_t size) noexcept;
 Utf8Status validateUtf8Slow(const unsigned char* data, std::size_t size) noexcept;
 }
 
