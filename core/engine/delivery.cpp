@@ -47,7 +47,7 @@ std::size_t Broker::deliveryBytes(const Message& message) {
 void Broker::addInflight(Session& session, Delivery&& delivery) {
   const std::size_t bytes = deliveryBytes(*delivery.message);
   session.inflightBytes += bytes;
-  memoryUsed_ += bytes;
+  addMemory(bytes);
   session.inflight.push_back(std::move(delivery));
 }
 
