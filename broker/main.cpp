@@ -18,6 +18,7 @@
 #include "broker/security.hpp"
 #include "broker/store_factory.hpp"
 #include "broker/tls_listeners.hpp"
+#include "broker/websocket_listeners.hpp"
 #include "core/engine/broker.hpp"
 #include "port/net/event_loop.hpp"
 
@@ -241,6 +242,11 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, error);
     return 1;
   }
+  midge::app::WebSocketListeners websockets;
+  if (!websockets.create(config, tls, error)) {
+    logger.write(midge::LogLevel::Error, error);
+    return 1;
+  }
   int opened = 0;
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     const midge::config::Listener& listener = config.listeners[i];
@@ -249,7 +255,7 @@ int main(int argc, char** argv) {
     spec.port = listener.port;
     spec.index = static_cast<int>(i);
     spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
-    spec.tls = tls.factoryFor(i);
+    spec.tls = websockets.factoryFor(i);
     spec.restrictions.interfaceName = listener.bindInterface;
     if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
       spec.restrictions.family = midge::port::AddressFamily::IPv4;

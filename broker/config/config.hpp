@@ -35,6 +35,10 @@ enum class TlsVersion : std::uint8_t { Default, V1_1, V1_2, V1_3 };
 // survives a crash of the process only (WAL mode), at a lower fsync cost.
 enum class PersistenceSync : std::uint8_t { Full, Normal };
 
+// What a listener speaks: MQTT straight over TCP (or TLS), or MQTT inside WebSocket
+// frames after an HTTP upgrade (ws, or wss with certfile/keyfile).
+enum class ListenerProtocol : std::uint8_t { Mqtt, WebSockets };
+
 struct TlsSettings {
   std::string certFile;  // PEM server certificate (chain)
   std::string keyFile;   // PEM private key
@@ -65,6 +69,9 @@ struct Listener {
   std::string bindInterface;  // SO_BINDTODEVICE interface name; empty: any
   SocketDomain socketDomain = SocketDomain::Any;
   std::optional<TlsSettings> tls;  // present exactly when certfile and keyfile were given
+  ListenerProtocol protocol = ListenerProtocol::Mqtt;
+  // websockets_origin: Origin header values a browser page may connect from; empty: any.
+  std::vector<std::string> websocketsOrigins;
   int maxConnections = -1;         // -1: unlimited
   std::uint8_t maxQos = 2;
   std::uint16_t maxTopicAlias = 10;  // topic aliases a v5 client may create; 0: none
@@ -120,6 +127,9 @@ struct Config {
   // Cap on CONNECT/AUTH before a client is authenticated, so an anonymous peer cannot
   // make the broker buffer a large packet (mosquitto hard-codes 100000).
   std::uint32_t maxUnauthenticatedPacketSize = 100000;
+  // websockets_headers_size: the HTTP upgrade request of a WebSockets client is held in
+  // memory until complete, before the client is authenticated; this bounds it.
+  std::size_t websocketsHeadersSize = 4096;
   std::uint16_t maxKeepalive = 65535;
   std::uint32_t maxTopicLength = 65535;
   std::uint32_t maxTopicLevels = 0;

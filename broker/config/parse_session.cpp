@@ -255,6 +255,7 @@ bool ParseSession::defaultListenerHasOptions() const {
          !tlsIsDefault(d.tls) || d.maxConnections != pristine.maxConnections ||
          d.maxQos != pristine.maxQos || d.maxTopicAlias != pristine.maxTopicAlias ||
          !d.mountPoint.empty() || d.useUsernameAsClientId != pristine.useUsernameAsClientId ||
+         d.protocol != pristine.protocol || !d.websocketsOrigins.empty() ||
          (config_.perListenerSettings && !securityIsDefault(d.security));
 }
 
@@ -319,6 +320,12 @@ void ParseSession::finishListeners() {
       }
     }
     finishTls(config_.listeners[i], origins_[i]);
+    const Listener& listener = config_.listeners[i];
+    if (listener.protocol != ListenerProtocol::WebSockets && !listener.websocketsOrigins.empty()) {
+      errorAt(origins_[i].file, origins_[i].line,
+              "listener " + std::to_string(listener.port) +
+                  ": websockets_origin needs 'protocol websockets' on this listener");
+    }
   }
 }
 
