@@ -256,6 +256,9 @@ int main(int argc, char** argv) {
     spec.index = static_cast<int>(i);
     spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
     spec.tls = websockets.factoryFor(i);
+    if (listener.protocol == midge::config::ListenerProtocol::WebSockets) {
+      spec.filterName = listener.tls ? "WebSockets over TLS" : "WebSockets";
+    }
     spec.restrictions.interfaceName = listener.bindInterface;
     if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
       spec.restrictions.family = midge::port::AddressFamily::IPv4;
