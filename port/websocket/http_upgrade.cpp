@@ -179,6 +179,10 @@ UpgradeAnswer headerTooLarge(const WebSocketOptions& options) {
                          " bytes (websockets_headers_size)");
 }
 
+UpgradeAnswer notHttp() {
+  return refuse(400, "not an HTTP request (an MQTT client on a WebSockets listener?)");
+}
+
 UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& options) {
   const std::size_t lineEnd = request.find(kCrLf);
   const std::string_view requestLine = request.substr(0, lineEnd);

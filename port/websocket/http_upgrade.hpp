@@ -30,6 +30,9 @@ UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& op
 // The refusal sent when the header block does not end within options.maxHeaderBytes.
 UpgradeAnswer headerTooLarge(const WebSocketOptions& options);
 
+// The refusal sent when the first byte cannot begin an HTTP request.
+UpgradeAnswer notHttp();
+
 // base64(SHA-1(key + GUID)), RFC 6455 section 4.2.2; exposed for tests.
 std::string acceptKeyFor(std::string_view clientKey);
 

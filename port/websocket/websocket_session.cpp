@@ -137,7 +137,12 @@ bool WebSocketSession::readUpgradeRequest(Bytes& wireIn, std::vector<std::uint8_
   const std::size_t from = before >= kEndOfHeaders.size() ? before - (kEndOfHeaders.size() - 1) : 0;
   const std::size_t end = request_.find(kEndOfHeaders, from);
   websocket::UpgradeAnswer answer;
-  if (end == std::string::npos) {
+  if (!request_.empty() && (request_[0] < 'A' || request_[0] > 'Z')) {
+    // Every HTTP method starts with a capital letter; an MQTT client that was pointed at
+    // this port starts with 0x10 and would otherwise wait for the handshake timeout.
+    answer = websocket::notHttp();
+    wireIn = Bytes();
+  } else if (end == std::string::npos) {
     if (request_.size() < options_->maxHeaderBytes) return true;
     answer = websocket::headerTooLarge(*options_);
   } else {
