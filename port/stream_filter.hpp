@@ -32,6 +32,9 @@ class StreamFilter {
   virtual const char* protocolName() const = 0;
   // Whether the stream is encrypted (PeerInfo::tls).
   virtual bool encrypted() const = 0;
+  // After a false return: the peer ended the stream in the filter's own protocol (a
+  // WebSocket Close frame), an ordinary end rather than a failure.
+  virtual bool closedByPeer() const { return false; }
   // The engine closes an open connection: bytes that tell the peer so in the filter's own
   // protocol (a WebSocket Close frame) are appended to wireOut. Most filters have none.
   virtual void closeGracefully(std::vector<std::uint8_t>& wireOut) { (void)wireOut; }

@@ -164,6 +164,11 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   wireScratch_.clear();
   bool ok = c.filter->onReceive(wire, plainScratch_, wireScratch_);
   if (!wireScratch_.empty()) writeWire(c, Bytes(wireScratch_));
+  if (!ok && c.filter->closedByPeer()) {
+    log(LogLevel::Info, Callbacks::describe(c) + ": " + c.filter->error());
+    beginClose(c);  // flushes the filter's answer to the close
+    return false;
+  }
   if (!ok) {
     ++counters_.tlsFailures;
     log(LogLevel::Warning, Callbacks::describe(c) + ": " + c.filter->protocolName() +

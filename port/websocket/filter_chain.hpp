@@ -27,6 +27,7 @@ class FilterChain final : public StreamFilter {
   // The layer that failed, or else the one whose handshake is still running.
   const char* protocolName() const override;
   bool encrypted() const override { return outer_->encrypted() || inner_->encrypted(); }
+  bool closedByPeer() const override { return failed_ != nullptr && failed_->closedByPeer(); }
   void closeGracefully(std::vector<std::uint8_t>& wireOut) override;
 
  private:

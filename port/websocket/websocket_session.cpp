@@ -175,6 +175,7 @@ bool WebSocketSession::readFrames(Bytes wireIn, std::vector<std::uint8_t>& plain
     // wslay has queued the echo of the client's Close frame; bytes that came before it
     // (a DISCONNECT, say) still reach the engine in this call, as TlsSession does.
     flushWslay();
+    closedByPeer_ = true;
     fail("client closed the WebSocket (" +
          describeClose(wslay_event_get_status_code_received(wslay_)) + ")");
     return plainOut.size() > plainBefore;

@@ -44,6 +44,7 @@ class WebSocketSession final : public StreamFilter {
   std::string error() const override { return error_; }
   const char* protocolName() const override { return "WebSocket"; }
   bool encrypted() const override { return false; }
+  bool closedByPeer() const override { return closedByPeer_; }
   // Sends a Close frame with 1000 (normal closure) unless one was sent already.
   void closeGracefully(std::vector<std::uint8_t>& wireOut) override;
 
@@ -71,6 +72,7 @@ class WebSocketSession final : public StreamFilter {
   std::uint8_t frameOpcode_ = 0;  // opcode of the frame whose payload wslay is passing on
   bool upgraded_ = false;
   bool failed_ = false;
+  bool closedByPeer_ = false;
   std::string subprotocol_;
   std::string error_;
 };
