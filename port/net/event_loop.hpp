@@ -42,7 +42,7 @@ struct ListenerSpec {
   std::size_t maxConnections = 0;  // 0: unlimited
   // null: plain TCP; else TLS, WebSockets or both. Not owned, must outlive the loop.
   StreamFilterFactory* tls = nullptr;
-  std::string filterName;  // for the log, e.g. "WebSockets over TLS"; "": "TLS" if tls is set
+  std::string filterName{};  // for the log, e.g. "WebSockets over TLS"; "": "TLS" if tls is set
   std::uint32_t tlsHandshakeTimeoutMs = 10000;
   ListenRestrictions restrictions{};  // socket_domain, bind_interface
 };
