@@ -1,10 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge: command line, configuration, and the wiring of engine, port and store.
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,9 +9,12 @@
 #include <vector>
 
 #include "broker/config/config.hpp"
+#include "broker/generated/version.hpp"
 #include "broker/logger.hpp"
+#include "broker/process.hpp"
 #include "broker/security.hpp"
 #include "broker/store_factory.hpp"
+#include "broker/store_watch.hpp"
 #include "broker/tls_listeners.hpp"
 #include "broker/websocket_listeners.hpp"
 #include "core/engine/broker.hpp"
@@ -24,18 +22,20 @@
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using midge::app::kVersion;
 
 void printUsage() {
   std::printf(
       "midge %s - a small MQTT 3.1/3.1.1/5.0 broker\n\n"
-      "Usage: midge [-c config_file] [-p port] [-v]\n\n"
+      "Usage: midge [-c config_file] [-p port] [-v]\n"
+      "       midge -h | --version\n\n"
       " -c : read the configuration from a file (mosquitto.conf format).\n"
       "      Without it, midge listens on the loopback interface, port 1883.\n"
       " -p : listen on this port instead of 1883 (local-only mode; repeatable).\n"
       " -v : verbose: log every message type.\n"
-      " -h : this help.\n\n"
-      "See docs/configuration.md for every configuration keyword.\n",
+      " -h : this help.\n"
+      " --version : print the version and exit.\n\n"
+      "See midge(8) and midge.conf(5) for every option and configuration keyword.\n",
       kVersion);
 }
 
@@ -43,6 +43,7 @@ struct CommandLine {
   std::string configFile;
   midge::config::CommandLineOverrides overrides;
   bool help = false;
+  bool version = false;
 };
 
 bool parseCommandLine(int argc, char** argv, CommandLine& out) {
@@ -63,6 +64,8 @@ bool parseCommandLine(int argc, char** argv, CommandLine& out) {
       out.overrides.verbose = true;
     } else if (argument == "-h" || argument == "--help") {
       out.help = true;
+    } else if (argument == "--version") {
+      out.version = true;
     } else {
       std::fprintf(stderr, "midge: unknown or incomplete option '%s'; see midge -h\n",
                    argument.c_str());
@@ -96,60 +99,22 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   engine.assignedIdPrefix = config.security.autoIdPrefix;
   engine.allowZeroLengthClientId = config.security.allowZeroLengthClientId;
   engine.maxConnectRatePerSecond = config.maxConnectRatePerSecond;
+  engine.maxOutboundTopicAliases = config.maxOutboundTopicAliases;
+  engine.maxSessions = config.maxSessions;
+  engine.maxSubscriptionsPerClient = config.maxSubscriptionsPerClient;
+  engine.maxFiltersPerSubscribe = config.maxFiltersPerSubscribe;
+  engine.retainedBurstPerSubscribe = config.maxRetainedBurst;
+  bool authenticates = false;
   for (const midge::config::Listener& listener : config.listeners) {
-    engine.listeners.push_back({listener.maxQos, listener.maxTopicAlias});
+    engine.listeners.push_back(
+        {listener.maxQos, listener.maxTopicAlias, listener.useUsernameAsClientId});
+    // A user name proves nothing without a password file or a certificate behind it, so
+    // only then is a session bound to its owner.
+    authenticates = authenticates || !listener.security.passwordFile.empty() ||
+                    (listener.tls && listener.tls->requireCertificate);
   }
+  engine.checkSessionOwner = config.checkSessionOwner && authenticates;
   return engine;
-}
-
-bool writePidFile(const std::string& path) {
-  if (path.empty()) return true;
-  std::FILE* file = std::fopen(path.c_str(), "w");
-  if (file == nullptr) {
-    std::fprintf(stderr, "midge: cannot write pid_file %s: %s\n", path.c_str(),
-                 std::strerror(errno));
-    return false;
-  }
-  std::fprintf(file, "%ld\n", static_cast<long>(getpid()));
-  std::fclose(file);
-  return true;
-}
-
-// Mosquitto's `user`: started as root (to bind port 1883 or below, open a root-owned log
-// or store), the broker gives root up before it serves anyone. Not root: nothing to give up.
-// The user is looked up before any listener opens, so that a wrong name fails the start
-// before a client could connect; the switch itself comes once the listeners are open.
-struct RunAs {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
-bool lookUpRunAs(const std::string& user, std::optional<RunAs>& out, midge::app::Logger& logger) {
-  out.reset();
-  if (user.empty() || ::geteuid() != 0) return true;
-  errno = 0;
-  const passwd* entry = ::getpwnam(user.c_str());
-  if (entry == nullptr) {
-    logger.write(midge::LogLevel::Error,
-                 "user " + user + ": no such user" +
-                     (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
-    return false;
-  }
-  out = RunAs{entry->pw_name, entry->pw_uid, entry->pw_gid};
-  return true;
-}
-
-bool switchTo(const RunAs& runAs, midge::app::Logger& logger) {
-  // Group first: once the user id is gone, the group can no longer be changed.
-  if (::initgroups(runAs.name.c_str(), runAs.gid) != 0 || ::setgid(runAs.gid) != 0 ||
-      ::setuid(runAs.uid) != 0) {
-    logger.write(midge::LogLevel::Error,
-                 "cannot switch to user " + runAs.name + ": " + std::strerror(errno));
-    return false;
-  }
-  logger.write(midge::LogLevel::Notice, "running as user " + runAs.name);
-  return true;
 }
 
 }  // namespace
@@ -159,6 +124,10 @@ int main(int argc, char** argv) {
   if (!parseCommandLine(argc, argv, commandLine)) return 1;
   if (commandLine.help) {
     printUsage();
+    return 0;
+  }
+  if (commandLine.version) {
+    std::printf("midge version %s\n", kVersion);
     return 0;
   }
 
@@ -183,6 +152,7 @@ int main(int argc, char** argv) {
   if (config.globalMaxConnections > 0) {
     loopOptions.maxConnectionsGlobal = static_cast<std::size_t>(config.globalMaxConnections);
   }
+  loopOptions.maxTlsHandshakesPerSecond = config.maxConnectRatePerSecond;
   auto loop = midge::port::EventLoop::create(loopOptions, error);
   if (!loop) {
     logger.write(midge::LogLevel::Error, "cannot create the event loop: " + error);
@@ -199,15 +169,14 @@ int main(int argc, char** argv) {
   for (const midge::config::Listener& listener : config.listeners) {
     // Accepted by the parser so a Mosquitto file loads, but not implemented: say so loudly
     // rather than let clients of that listener share the unprefixed topic tree silently.
-    if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
+    if (!listener.mountPoint.empty()) {
       logger.write(midge::LogLevel::Error,
-                   "listener at " + listener.definedAt +
-                       ": mount_point and use_username_as_clientid are not supported");
+                   "listener at " + listener.definedAt + ": mount_point is not supported");
       return 1;
     }
   }
-  std::optional<RunAs> runAs;
-  if (!lookUpRunAs(config.user, runAs, logger)) return 1;
+  std::optional<midge::app::RunAs> runAs;
+  if (!midge::app::chooseRunAs(config.user, runAs, logger)) return 1;
   if (config.checkRetainSource) {
     // Ignoring it would deliver retained messages whose publisher has since lost access.
     logger.write(midge::LogLevel::Error,
@@ -220,10 +189,24 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, "cannot load security files: " + error);
     return 1;
   }
+  for (const std::string& warning : authenticator.warnings()) {
+    logger.write(midge::LogLevel::Warning, warning);
+  }
   std::unique_ptr<midge::store::Store> store = midge::app::openStore(config, logger, error);
   if (!store) {
     logger.write(midge::LogLevel::Error, error);
     return 1;
+  }
+  midge::app::StoreFailureWatch* storeWatch = nullptr;
+  if (config.persistence && config.persistenceFailureTimeoutSeconds != 0) {
+    auto watch = std::make_unique<midge::app::StoreFailureWatch>(
+        std::move(store), *loop, config.persistenceFailureTimeoutSeconds,
+        [&logger, &loop](const std::string& why) {
+          logger.write(midge::LogLevel::Error, why);
+          loop->shutdownSoon("persistence_failure_timeout");
+        });
+    storeWatch = watch.get();
+    store = std::move(watch);
   }
 
   midge::Broker broker(engineConfigFrom(config), *store, *loop, *loop, authenticator);
@@ -279,8 +262,13 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, "no listener could be opened");
     return 1;
   }
-  if (!writePidFile(config.pidFile)) return 1;
-  if (runAs && !switchTo(*runAs, logger)) return 1;
+  midge::app::PidFile pidFile;
+  if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
+  if (runAs) {
+    midge::app::handOverStore(config, *runAs, logger);
+    if (!midge::app::switchTo(*runAs, logger)) return 1;
+    midge::app::checkStoreDirectory(config, logger);
+  }
 
   const std::string configFile = commandLine.configFile;
   loop->setSignalCallbacks(
@@ -295,11 +283,19 @@ int main(int argc, char** argv) {
           logger.write(midge::LogLevel::Error, "reload failed, keeping the previous files: " + reloadError);
         } else {
           logger.write(midge::LogLevel::Notice, "reloaded password and ACL files");
+          for (const std::string& warning : authenticator.warnings()) {
+            logger.write(midge::LogLevel::Warning, warning);
+          }
         }
         tls.reload(logger);
       });
-  const int status = loop->run();
-  if (!config.pidFile.empty()) unlink(config.pidFile.c_str());
+  int status = loop->run();
+  pidFile.remove();
+  if (storeWatch != nullptr && storeWatch->expired()) {
+    // Non-zero, so that systemd's Restart=on-failure (and procd's respawn) start it again.
+    logger.write(midge::LogLevel::Error, "midge stopped: the store kept failing");
+    return 1;
+  }
   logger.write(midge::LogLevel::Notice, "midge stopped");
   return status;
 }

@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/security.hpp"
 
 #include <map>
+
+#include "broker/auth/text_file.hpp"
 
 namespace midge::app {
 
@@ -13,19 +16,24 @@ bool FileAuthenticator::load(const config::Config& config, std::string& error) {
         listener.tls && (listener.tls->useIdentityAsUsername || listener.tls->useSubjectAsUsername);
     listeners.push_back(std::move(security));
   }
-  if (!loadInto(listeners, error)) return false;
+  std::vector<std::string> warnings;
+  if (!loadInto(listeners, error, warnings)) return false;
   listeners_ = std::move(listeners);
+  warnings_ = std::move(warnings);
   return true;
 }
 
 bool FileAuthenticator::reload(std::string& error) {
   std::vector<ListenerSecurity> listeners = listeners_;
-  if (!loadInto(listeners, error)) return false;
+  std::vector<std::string> warnings;
+  if (!loadInto(listeners, error, warnings)) return false;
   listeners_ = std::move(listeners);
+  warnings_ = std::move(warnings);
   return true;
 }
 
-bool FileAuthenticator::loadInto(std::vector<ListenerSecurity>& listeners, std::string& error) {
+bool FileAuthenticator::loadInto(std::vector<ListenerSecurity>& listeners, std::string& error,
+                                 std::vector<std::string>& warnings) {
   // Listeners sharing one file (per_listener_settings false) share one loaded copy.
   std::map<std::string, std::shared_ptr<const auth::PasswordFile>> passwordFiles;
   std::map<std::string, std::shared_ptr<const auth::AclFile>> aclFiles;
@@ -37,6 +45,9 @@ bool FileAuthenticator::loadInto(std::vector<ListenerSecurity>& listeners, std::
       if (!loaded) {
         auto file = std::make_shared<auth::PasswordFile>();
         if (!auth::PasswordFile::load(passwordPath, *file, error)) return false;
+        // Hashes can be brute-forced offline: other users of the machine should not read them.
+        std::string exposed = auth::worldReadableWarning(passwordPath, "password_file");
+        if (!exposed.empty()) warnings.push_back(std::move(exposed));
         loaded = std::move(file);
       }
       listener.passwords = loaded;
@@ -48,6 +59,10 @@ bool FileAuthenticator::loadInto(std::vector<ListenerSecurity>& listeners, std::
       if (!loaded) {
         auto file = std::make_shared<auth::AclFile>();
         if (!auth::AclFile::load(aclPath, *file, error)) return false;
+        // It names every user and what each may read: a map for an attacker.
+        std::string exposed = auth::worldReadableWarning(aclPath, "acl_file");
+        if (!exposed.empty()) warnings.push_back(std::move(exposed));
+        warnings.insert(warnings.end(), file->warnings().begin(), file->warnings().end());
         loaded = std::move(file);
       }
       listener.acl = loaded;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chooses the session store from the configuration: SQLite with `persistence true`, the
 // memory store otherwise. Built from store_factory_sqlite.cpp or, with MIDGE_WITH_SQLITE=OFF,
 // store_factory_memory.cpp (feature switches swap whole files).

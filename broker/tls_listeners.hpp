@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One TLS server context per TLS listener, reloaded on SIGHUP. Built from
 // tls_listeners_mbedtls.cpp or, with MIDGE_WITH_TLS=OFF, tls_listeners_off.cpp.
 #pragma once

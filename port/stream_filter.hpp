@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A byte-stream transformation between the socket and the engine, used for TLS and
 // WebSockets (and the two stacked, for wss). It is
 // sans-IO like the engine: the port hands it what the socket read and writes out what it

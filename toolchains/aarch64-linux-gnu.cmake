@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # 64-bit ARM Linux (Raspberry Pi 3/4/5 with a 64-bit OS, arm64 gateways), built with
 # Debian's g++-aarch64-linux-gnu against a sysroot from toolchains/make-sysroot arm64.
 #

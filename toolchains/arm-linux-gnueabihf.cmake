@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # 32-bit ARM Linux with hardware float (Raspberry Pi 2/3 with a 32-bit OS, ARMv7 routers
 # and gateways), built with Debian's g++-arm-linux-gnueabihf against a sysroot from
 # toolchains/make-sysroot armhf.

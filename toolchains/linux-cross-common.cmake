@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared part of the Debian cross toolchain files. The per-target file sets
 # MIDGE_TARGET_TRIPLE (GNU triplet, also Debian's multiarch directory),
 # MIDGE_TARGET_PROCESSOR, MIDGE_TARGET_CPU_FLAGS and MIDGE_TARGET_QEMU, then includes this.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Included at the end of project() when MIDGE_STATIC is on (see linux-cross-common.cmake):
 # the platform files read during project() set the library suffixes and link options,
 # so this has to come after them.

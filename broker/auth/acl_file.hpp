@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The access control list file, in Mosquitto's `acl_file` syntax, with Mosquitto 2.0's rules:
 //
 //   # comment

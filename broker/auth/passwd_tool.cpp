@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-passwd: manage a password file, with mosquitto_passwd's command line.
 //
 //   midge-passwd [-H sha512-pbkdf2] [-I iterations] [-c | -D] FILE USER
@@ -69,8 +70,8 @@ bool parseIterationsArgument(const char* text, std::uint32_t& out) {
     if (c < '0' || c > '9') return false;
     value = value * 10 + static_cast<std::uint64_t>(c - '0');
   }
-  // Mosquitto reads the count into a C int.
-  if (value < 1 || value > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+  // The broker refuses a file with more (see kMaxIterations).
+  if (value < 1 || value > kMaxIterations) {
     return false;
   }
   out = static_cast<std::uint32_t>(value);
@@ -105,7 +106,7 @@ int parseArguments(int argc, char** argv, Options& options, bool& showHelp) {
       if (++index == argc) return fail("-I argument given but not enough other arguments.");
       if (!parseIterationsArgument(argv[index], options.iterations)) {
         return fail("Number of iterations must be a number from 1 to " +
-                    std::to_string(std::numeric_limits<int>::max()) + ".");
+                    std::to_string(kMaxIterations) + ".");
       }
     } else {
       printUsage(stderr);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The password file, in Mosquitto's format, so that an existing `password_file` works
 // unchanged:
 //
@@ -22,6 +23,8 @@ namespace midge::auth {
 
 class PasswordFile {
  public:
+  PasswordFile() { chooseStandIn(); }
+
   // Reads and validates the whole file. On failure returns false, leaves `out` as it was and
   // sets `error` to "PATH:LINE: what is wrong" (or "PATH: cannot open: ..."). Blank lines and
   // lines starting with '#' are skipped; every other line must be USER:HASH.
@@ -37,8 +40,15 @@ class PasswordFile {
   bool hasUser(std::string_view user) const;
   std::size_t size() const { return users_.size(); }
 
+  // What an unknown user's password is checked against: the hash type and iteration count
+  // most users of the file have, so that the check costs what a known user's costs.
+  const PasswordHash& unknownUserStandIn() const { return standIn_; }
+
  private:
+  void chooseStandIn();
+
   std::map<std::string, PasswordHash, std::less<>> users_;
+  PasswordHash standIn_;
 };
 
 }  // namespace midge::auth

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/auth/password_file_editor.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Line-preserving edits of a password file for midge-passwd: only the edited user's line
 // changes; comments, blank lines, other users and their order stay byte for byte.
 #pragma once

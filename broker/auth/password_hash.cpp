@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/auth/password_hash.hpp"
 
 #include <mbedtls/base64.h>
@@ -102,6 +103,13 @@ bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& er
     if (!parseIterations(parts[1], parsed.iterations)) {
       error = "iteration count '" + std::string(parts[1]) + "' is not a number from 1 to " +
               std::to_string(std::numeric_limits<int>::max());
+      return false;
+    }
+    if (parsed.iterations > kMaxIterations) {
+      error = "iteration count " + std::to_string(parsed.iterations) + " is above the limit of " +
+              std::to_string(kMaxIterations) +
+              " (each login would stall the broker; rehash with fewer, e.g. midge-passwd -I " +
+              std::to_string(kDefaultIterations) + ")";
       return false;
     }
     saltText = parts[2];

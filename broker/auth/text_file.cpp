@@ -1,4 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/auth/text_file.hpp"
+
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -34,6 +37,16 @@ bool readTextFile(const std::string& path, std::string& out, std::string& error)
   std::fclose(file);
   if (ok) out = std::move(text);
   return ok;
+}
+
+std::string worldReadableWarning(const std::string& path, std::string_view keyword) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0 || (status.st_mode & S_IROTH) == 0) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+  return std::string(keyword) + " " + path + " has world readable permissions (mode " + mode +
+         "): every user of this machine can read it. To fix this, use `chmod o-rwx " + path +
+         "`.";
 }
 
 bool LineReader::next(std::string_view& line) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading small configuration files (password and ACL files) and walking their lines.
 #pragma once
 
@@ -13,6 +14,10 @@ inline constexpr std::size_t kMaxAuthFileBytes = 16u * 1024u * 1024u;
 
 // Reads the whole file. On failure `error` says why, naming the path.
 bool readTextFile(const std::string& path, std::string& out, std::string& error);
+
+// Empty, or a warning for the log when the file at `path` is readable by every user of the
+// machine (mode & 004), in the words Mosquitto 2.0 uses. `keyword` says which file it is.
+std::string worldReadableWarning(const std::string& path, std::string_view keyword);
 
 // Yields the lines of `text` without their "\n" or "\r\n" ending; the last line may lack one.
 class LineReader {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/config/config.hpp"
 
 #include "broker/config/parse_session.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Midge's configuration: the mosquitto.conf format, so that an operator's existing file
 // works unchanged for every feature Midge has. The full keyword reference, with defaults,
 // is docs/configuration.md; this header is what the broker wiring reads.
@@ -123,7 +124,9 @@ struct Config {
   std::size_t maxQueuedMessages = 1000;
   std::size_t maxQueuedBytes = 0;
   std::uint32_t messageSizeLimit = 0;  // payload bytes
-  std::uint32_t maxPacketSize = 0;     // whole packet bytes
+  // Whole packet bytes; a safe default rather than Mosquitto's "unlimited" (see
+  // EngineConfig::maxPacketSize). 0: the protocol maximum.
+  std::uint32_t maxPacketSize = 1024 * 1024;
   // Cap on CONNECT/AUTH before a client is authenticated, so an anonymous peer cannot
   // make the broker buffer a large packet (mosquitto hard-codes 100000).
   std::uint32_t maxUnauthenticatedPacketSize = 100000;
@@ -132,22 +135,34 @@ struct Config {
   std::size_t websocketsHeadersSize = 4096;
   std::uint16_t maxKeepalive = 65535;
   std::uint32_t maxTopicLength = 65535;
-  std::uint32_t maxTopicLevels = 0;
+  std::uint32_t maxTopicLevels = 200;  // Mosquitto hard-codes 200
+  std::uint16_t maxOutboundTopicAliases = 32;
+  std::size_t maxSessions = 100000;
+  std::size_t maxSubscriptionsPerClient = 1000;
+  std::size_t maxFiltersPerSubscribe = 100;
+  std::size_t maxRetainedBurst = 1000;
+  // Sessions may be resumed only by their owner when a listener authenticates clients.
+  bool checkSessionOwner = true;
   int globalMaxConnections = -1;  // all listeners together; -1: unlimited
   std::uint32_t connectTimeoutSeconds = 10;  // from accept to CONNECT
   std::uint32_t maxConnectRatePerSecond = 0;
-  std::size_t memoryLimit = 0;  // budget for queued and retained messages (not in-flight)
+  std::size_t memoryLimit = 0;  // budget for queued, in-flight and retained messages
 
   bool retainAvailable = true;
   bool queueQos0Messages = false;
   bool upgradeOutgoingQos = false;
   bool setTcpNodelay = false;
-  std::optional<std::uint32_t> persistentClientExpirationSeconds;  // empty: never
+  // Empty: 3.x sessions expire after EngineConfig::defaultV3SessionExpiry; 0 ("never"):
+  // no session expires by this rule.
+  std::optional<std::uint32_t> persistentClientExpirationSeconds;
 
   bool persistence = false;
   std::string persistenceLocation;           // directory; empty: working directory
   std::string persistenceFile = "midge.db";  // SQLite database file name
   PersistenceSync persistenceSync = PersistenceSync::Full;
+  // A store whose commits keep failing this long stops the broker (non-zero exit) so that
+  // the service manager restarts it; 0: never (see broker/store_watch.hpp).
+  std::uint32_t persistenceFailureTimeoutSeconds = 60;
   std::uint32_t autosaveInterval = 1800;  // accepted for Mosquitto files; Midge commits
                                           // every event-loop turn instead
 

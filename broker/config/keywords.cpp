@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The keyword table: what each mosquitto.conf keyword does in Midge. Keywords Midge
 // implements have a handler; the others are either accepted with a warning (their
 // absence cannot let in a client Mosquitto would have refused) or rejected (ignoring
@@ -258,10 +259,11 @@ void onPersistenceSync(ParseSession& s, const Line& l) {
 void onPersistentClientExpiration(ParseSession& s, const Line& l) {
   const auto word = takeWord(s, l);
   if (!word) return;
-  const auto seconds = parseDuration(*word);
+  // "never" is ours: it turns off the default expiry of 3.x sessions.
+  const auto seconds = *word == "never" ? std::optional<std::uint32_t>(0) : parseDuration(*word);
   if (!seconds) {
     s.error("persistent_client_expiration: '" + std::string(*word) +
-            "' is not a duration (a positive number followed by h, d, w, m or y)");
+            "' is not a duration (a positive number followed by h, d, w, m or y) or never");
     return;
   }
   s.config().persistentClientExpirationSeconds = *seconds;
@@ -491,6 +493,13 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"upgrade_outgoing_qos", MIDGE_GLOBAL_BOOL(upgradeOutgoingQos)},
       {"set_tcp_nodelay", MIDGE_GLOBAL_BOOL(setTcpNodelay)},
       {"persistent_client_expiration", onPersistentClientExpiration},
+      // Midge's own limits (docs/security.md): safe defaults for abusive clients
+      {"max_outbound_topic_aliases", MIDGE_GLOBAL_INT(maxOutboundTopicAliases, 0, 65535)},
+      {"max_sessions", MIDGE_COUNT(maxSessions)},
+      {"max_subscriptions_per_client", MIDGE_COUNT(maxSubscriptionsPerClient)},
+      {"max_filters_per_subscribe", MIDGE_COUNT(maxFiltersPerSubscribe)},
+      {"max_retained_burst", MIDGE_COUNT(maxRetainedBurst)},
+      {"check_session_owner", MIDGE_GLOBAL_BOOL(checkSessionOwner)},
       // persistence
       {"persistence", MIDGE_GLOBAL_BOOL(persistence)},
       {"retained_persistence", MIDGE_GLOBAL_BOOL(persistence)},
@@ -498,6 +507,8 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"persistence_location",
        MIDGE_ON(setOnce(s, l, s.config().persistenceLocation, false))},
       {"persistence_sync", onPersistenceSync},
+      {"persistence_failure_timeout",
+       MIDGE_GLOBAL_INT(persistenceFailureTimeoutSeconds, 0, kUint32Max)},
       {"autosave_interval", onAutosaveInterval},
       // process, logging, files
       {"sys_interval", MIDGE_GLOBAL_INT(sysIntervalSeconds, 0, 65535)},

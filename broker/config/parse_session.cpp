@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/config/parse_session.hpp"
 
 #include <dirent.h>
@@ -288,8 +289,9 @@ void ParseSession::finishListeners() {
     // After a fatal error the note would only distract from it.
     if (!failed()) {
       warningAt(mainFile_, 0,
-                "no listener configured: listening on loopback port 1883 only (127.0.0.1 "
-                "and ::1), as Mosquitto 2 does; add a 'listener' line for remote clients");
+                "no listener configured: listening on the loopback addresses only "
+                "(127.0.0.1 and ::1; port 1883 unless -p says otherwise), as Mosquitto 2 "
+                "does; add a 'listener' line for remote clients");
     }
   } else if (defaultListenerConfigured()) {
     if (!config_.listeners.empty() && defaultListenerHasOptions() && !defaultPortSet_ &&

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to broker/config: the state of one parse, shared by the line reader, the
 // keyword handlers and the final checks. Not part of the public API.
 #pragma once

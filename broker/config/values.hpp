@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to broker/config: value parsers for configuration lines. Each take* function
 // reports its own diagnostic (naming the keyword) and returns nullopt on a bad value.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/codec/ack.hpp"
 
 namespace midge::codec {
@@ -9,6 +10,7 @@ bool isAckType(PacketType type) noexcept {
          type == PacketType::Pubrel || type == PacketType::Pubcomp;
 }
 
+// What we send; on receipt MQTT 3.1 also allows DUP on PUBREL (validQos1Flags).
 std::uint8_t requiredFlags(PacketType type) noexcept {
   return type == PacketType::Pubrel ? 0x02 : 0x00;
 }
@@ -39,7 +41,10 @@ Result<Ack> decodeAck(const Frame& frame, ProtocolVersion version) {
   if (!isAckType(ack.type)) {
     return Error{ErrorKind::ImplementationError, "decodeAck called for another packet type"};
   }
-  if (frame.flags() != requiredFlags(ack.type)) {
+  const bool flagsValid = ack.type == PacketType::Pubrel
+                              ? validQos1Flags(frame.flags(), version)
+                              : frame.flags() == 0;
+  if (!flagsValid) {
     return malformed(ack.type == PacketType::Pubrel ? "PUBREL fixed header flags not 0010"
                                                     : "acknowledgement fixed header flags not 0");
   }

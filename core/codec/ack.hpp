@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PUBACK, PUBREC, PUBREL, PUBCOMP (3.1.1 sections 3.4-3.7, 5.0 sections 3.4-3.7): the
 // acknowledgements of the QoS 1 and QoS 2 flows share one layout.
 #pragma once

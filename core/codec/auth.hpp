@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AUTH (5.0 section 3.15); the packet type is reserved before MQTT 5.
 #pragma once
 

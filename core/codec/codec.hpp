@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole MQTT 3.1 / 3.1.1 / 5.0 codec: framing, per-packet decoders and encoders,
 // properties and the data-representation helpers. See docs/codec.md.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNACK (3.1.1 section 3.2, 5.0 section 3.2).
 #pragma once
 

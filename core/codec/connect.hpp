@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNECT (3.1 "MQIsdp" level 3, 3.1.1 section 3.1, 5.0 section 3.1).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DISCONNECT (3.1.1 section 3.14, 5.0 section 3.14).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Splits a byte stream into MQTT frames (fixed header + body) without knowing the
 // protocol version: the fixed header is the same in 3.1, 3.1.1 and 5.0.
 #pragma once

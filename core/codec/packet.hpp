@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every packet as one variant, and the dispatchers from a frame to the per-type decoder
 // and from a packet to the per-type encoder.
 #pragma once

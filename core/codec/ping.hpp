@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PINGREQ and PINGRESP (3.1.1 sections 3.12-3.13, 5.0 sections 3.12-3.13): a fixed
 // header and nothing else.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/codec/properties.hpp"
 
 namespace midge::codec {
@@ -240,6 +241,9 @@ Status readBody(Reader& reader, PropertyScope scope, Properties& out) {
   while (!reader.atEnd()) {
     std::uint32_t id = 0;
     MIDGE_TRY(reader.varint(id, "property identifier truncated"));
+    // Every identifier MQTT 5 defines fits in one byte; a longer one must not be narrowed
+    // to PropertyId, where 257 would alias Payload Format Indicator.
+    if (id > 0x7F) return malformed("unknown property identifier");
     const Rule* rule = ruleFor(id);
     if (rule == nullptr) return malformed("unknown property identifier");
     if ((rule->allowed & scopeBit) == 0) return malformed(rule->notAllowed);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 5 properties (spec 2.2.2). Decoded values are views into the frame.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PUBLISH (3.1.1 section 3.3, 5.0 section 3.3).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The single bounded cursor every decoder reads through. Each read compares the bytes it
 // needs with the bytes left before touching memory, so no pointer past the frame is ever
 // formed, and a short read is always a Malformed Packet (the remaining length lied).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 5.0 reason codes (spec 2.4) as named constants. MQTT 3.1.1 has only CONNACK return
 // codes 0..5; they are listed separately because their numbers differ from v5's.
 #pragma once

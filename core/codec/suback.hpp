@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SUBACK (3.1.1 section 3.9, 5.0 section 3.9).
 #pragma once
 

@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/codec/subscribe.hpp"
 
 namespace midge::codec {
 
 Result<Subscribe> decodeSubscribe(const Frame& frame, ProtocolVersion version) {
-  if (frame.flags() != 0x02) return malformed("SUBSCRIBE fixed header flags not 0010");
+  if (!validQos1Flags(frame.flags(), version)) return malformed("SUBSCRIBE fixed header flags not 0010");
   Subscribe subscribe;
   Reader reader(frame.body);
   MIDGE_TRY(reader.u16(subscribe.packetId, "SUBSCRIBE packet identifier truncated"));

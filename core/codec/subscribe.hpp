@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SUBSCRIBE (3.1.1 section 3.8, 5.0 section 3.8).
 #pragma once
 
@@ -27,6 +28,10 @@ constexpr bool subscriptionRetainAsPublished(std::uint8_t options) noexcept {
 }
 constexpr std::uint8_t subscriptionRetainHandling(std::uint8_t options) noexcept {
   return static_cast<std::uint8_t>((options >> 4) & 0x03);
+}
+// The options byte with its QoS replaced by the one granted.
+constexpr std::uint8_t withSubscriptionQos(std::uint8_t options, std::uint8_t qos) noexcept {
+  return static_cast<std::uint8_t>((options & 0x3C) | (qos & 0x03));
 }
 
 struct Subscribe {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UNSUBACK (3.1.1 section 3.11, 5.0 section 3.11).
 #pragma once
 

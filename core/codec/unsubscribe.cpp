@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/codec/unsubscribe.hpp"
 
 namespace midge::codec {
 
 Result<Unsubscribe> decodeUnsubscribe(const Frame& frame, ProtocolVersion version) {
-  if (frame.flags() != 0x02) return malformed("UNSUBSCRIBE fixed header flags not 0010");
+  if (!validQos1Flags(frame.flags(), version)) return malformed("UNSUBSCRIBE fixed header flags not 0010");
   Unsubscribe unsubscribe;
   Reader reader(frame.body);
   MIDGE_TRY(reader.u16(unsubscribe.packetId, "UNSUBSCRIBE packet identifier truncated"));

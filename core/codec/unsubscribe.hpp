@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UNSUBSCRIBE (3.1.1 section 3.10, 5.0 section 3.10).
 #pragma once
 

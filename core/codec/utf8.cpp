@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/codec/utf8.hpp"
 
 namespace midge::codec::detail {

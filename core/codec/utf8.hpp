@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTF-8 validation for MQTT strings (3.1.1 section 1.5.3, 5.0 section 1.5.4).
 #pragma once
 

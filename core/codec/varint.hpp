@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT Variable Byte Integer (3.1.1 section 2.2.3, 5.0 section 1.5.5): seven bits per
 // byte, least significant group first, at most four bytes, and minimally encoded.
 #pragma once

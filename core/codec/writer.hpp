@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encoders run twice over the same emit function: once with SizeCounter to learn the
 // remaining length (and whether every field is representable), once with VectorWriter to
 // append. One code path for both means the length prefix can never disagree with the
 // bytes written, and nothing is appended when a field does not fit.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -89,7 +91,11 @@ Status encodeFrame(std::uint8_t header, std::vector<std::uint8_t>& out, Emit&& e
   if (counter.size() > kMaxVarint) {
     return Error{ErrorKind::ImplementationError, "packet larger than 268435455 bytes"};
   }
-  out.reserve(out.size() + 1 + kMaxVarintLength + counter.size());
+  // Reserving exactly what this packet needs would copy a buffer that collects a burst of
+  // packets (a turn's output for one connection) once per packet: quadratic. Doubling keeps
+  // appends amortised constant.
+  const std::size_t needed = out.size() + 1 + kMaxVarintLength + counter.size();
+  if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
   VectorWriter writer(out);
   writer.u8(header);
   writer.varint(static_cast<std::uint32_t>(counter.size()));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Authentication and authorization seam of the engine. The broker/ implements it from
 // password and ACL files; an embedding application may supply its own. MQTT 5 enhanced
 // authentication (AUTH packets) goes through start/continue so a SCRAM or token method can

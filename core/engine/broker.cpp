@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connection events, framing, output buffering and the per-turn group commit.
 #include "core/engine/broker.hpp"
 
@@ -35,6 +36,16 @@ Broker::Broker(const EngineConfig& config, store::Store& store, Output& output,
 
 Broker::~Broker() = default;
 
+EngineConfig::ListenerLimits Broker::listenerLimits(int listenerIndex) const {
+  if (listenerIndex >= 0 && static_cast<std::size_t>(listenerIndex) < config_.listeners.size()) {
+    return config_.listeners[static_cast<std::size_t>(listenerIndex)];
+  }
+  EngineConfig::ListenerLimits limits;
+  limits.maxQos = config_.maxQos;
+  limits.maxTopicAlias = config_.maxTopicAlias;
+  return limits;
+}
+
 Connection* Broker::findConnection(ConnectionId id) {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();
@@ -49,15 +60,9 @@ void Broker::onOpen(ConnectionId id, const PeerInfo& peer) {
     limit = config_.maxPacketSizeBeforeConnect;
   }
   connection->framer.setMaxPacketSize(limit);
-  connection->maxQos = config_.maxQos;
-  connection->maxTopicAlias = config_.maxTopicAlias;
-  if (peer.listenerIndex >= 0 &&
-      static_cast<std::size_t>(peer.listenerIndex) < config_.listeners.size()) {
-    const EngineConfig::ListenerLimits& limits =
-        config_.listeners[static_cast<std::size_t>(peer.listenerIndex)];
-    connection->maxQos = limits.maxQos;
-    connection->maxTopicAlias = limits.maxTopicAlias;
-  }
+  const EngineConfig::ListenerLimits limits = listenerLimits(peer.listenerIndex);
+  connection->maxQos = limits.maxQos;
+  connection->maxTopicAlias = limits.maxTopicAlias;
   connection->openedAtMs = clock_.monotonicMs();
   connection->lastReceiveMs = connection->openedAtMs;
   connections_[id] = std::move(connection);
@@ -290,6 +295,13 @@ bool Broker::storeLagsBehind(const Connection& connection) const {
 }
 
 void Broker::endOfTurn() {
+  commitAndFlush();
+  if (pumpAfterFlush_.empty()) return;
+  pumpAfterFlush();
+  if (!dirtyConnections_.empty()) commitAndFlush();
+}
+
+void Broker::commitAndFlush() {
   // After a failed commit the store lacks what memory kept of the failed turns. Catch up
   // before this turn's commit when the turn writes anyway, or when it answers a session
   // whose records are missing (a PUBREC for a resent QoS 2 id known only in memory must

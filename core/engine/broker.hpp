@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MQTT broker engine: sans-IO. Driven through ConnectionEvents by the port (or a test,
 // a fuzzer, an embedding application); answers through Output; persists through Store;
 // reads time from Clock. Owns all broker state: no globals, so tests build one directly.
@@ -81,8 +82,10 @@ class Broker final : public ConnectionEvents {
   std::vector<std::uint8_t>& outputFor(Connection& connection);
   void sendPacket(Connection& connection, const codec::Packet& packet);
   void noteStoreWrite(Connection& connection);
+  void commitAndFlush();
   void log(LogLevel level, const std::string& message);
   std::string describe(const Connection& connection) const;
+  EngineConfig::ListenerLimits listenerLimits(int listenerIndex) const;
   topic::Limits topicLimits() const {
     topic::Limits limits;
     limits.maxLength = config_.maxTopicLength;
@@ -100,6 +103,8 @@ class Broker final : public ConnectionEvents {
                                       const AuthDecision& decision, const std::string& clientId,
                                       bool assigned) const;
   bool fitsClientMaximum(Connection& connection, codec::Connack& connack);
+  bool admitSession(Connection& connection, const std::string& clientId,
+                    const std::optional<std::string>& username);
   Session& attachSession(Connection& connection, const codec::Connect& connect,
                          std::string_view clientId, bool& sessionPresent);
   void takeOver(Session& session);
@@ -123,8 +128,19 @@ class Broker final : public ConnectionEvents {
                ReasonCode reason);
 
   // delivery.cpp
+  // Queued: through the session queue even when the client could take it now, so that a
+  // burst (retained messages on SUBSCRIBE) is bounded by the queue limits.
+  enum class Pacing : std::uint8_t { SendNowIfPossible, Queued };
   void deliver(Session& session, const MessagePtr& message, std::uint8_t qos, bool retain,
-               std::vector<std::uint32_t> subscriptionIds);
+               std::vector<std::uint32_t> subscriptionIds,
+               Pacing pacing = Pacing::SendNowIfPossible);
+  // What a delivery counts against memory_limit while queued or in flight.
+  static std::size_t deliveryBytes(const Message& message);
+  void addInflight(Session& session, Delivery&& delivery);
+  std::vector<Delivery>::iterator eraseInflight(Session& session,
+                                                std::vector<Delivery>::iterator it);
+  void wantsPump(Connection& connection);
+  void pumpAfterFlush();
   void pumpQueue(Session& session);
   bool sendPublish(Connection& connection, Delivery& delivery, bool dup);
   void sendPubrel(Connection& connection, std::uint16_t packetId);
@@ -142,7 +158,9 @@ class Broker final : public ConnectionEvents {
   // subscribe.cpp
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
   void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
-  void sendRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry);
+  // budget: retained messages this SUBSCRIBE may still send at once; the rest are queued.
+  void sendRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
+                    std::size_t& budget);
   void removeAllSubscriptions(Session& session);
 
   // lifecycle.cpp: sessions, wills, time.
@@ -184,6 +202,7 @@ class Broker final : public ConnectionEvents {
   std::size_t retainedBytes_ = 0;
 
   std::vector<ConnectionId> dirtyConnections_;
+  std::vector<ConnectionId> pumpAfterFlush_;
   std::vector<ConnectionId> pendingCloses_;
   std::vector<topic::Subscription> matches_;
   std::vector<std::uint8_t> scratch_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNECT and AUTH: versions, client identifiers, authentication, session takeover and
 // resumption, and the CONNACK that tells the client our limits.
 #include <cstdio>
@@ -62,6 +63,9 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     // The will is published like any PUBLISH later, so its topic obeys the same rules now.
     const topic::Limits limits = topicLimits();
     Status valid = topic::validateTopicName(connect.will->topic, limits);
+    if (valid.ok() && topic::isSharePrefixed(connect.will->topic)) {
+      valid = Error{ErrorKind::TopicNameInvalid, "will topic begins with $share/"};
+    }
     if (!valid.ok()) {
       if (v5) {
         refuseConnect(connection, ReasonCode::TopicNameInvalid,
@@ -190,12 +194,26 @@ void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::strin
 void Broker::finishConnect(Connection& connection, const codec::Connect& connect,
                            const AuthDecision& decision) {
   const bool v5 = isV5(connection);
+  std::optional<std::string> username =
+      decision.usernameOverride
+          ? decision.usernameOverride
+          : (connect.username ? std::optional<std::string>(*connect.username) : std::nullopt);
   std::string clientId(connect.clientId);
   bool assigned = false;
-  if (clientId.empty()) {
+  if (listenerLimits(connection.peer.listenerIndex).useUsernameAsClientId) {
+    // Mosquitto's use_username_as_clientid: the id is the user's, so no other user can
+    // take the session. A client without a user name has no id to use.
+    if (!username) {
+      refuseConnect(connection, ReasonCode::NotAuthorized,
+                    "use_username_as_clientid is set and the client sent no user name");
+      return;
+    }
+    clientId = *username;
+  } else if (clientId.empty()) {
     clientId = assignClientId();
     assigned = true;
   }
+  if (!admitSession(connection, clientId, username)) return;
   codec::Connack connack;
   if (v5) {
     connack.properties = connackProperties(connection, connect, decision, clientId, assigned);
@@ -212,11 +230,16 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   Session& session = attachSession(connection, connect, clientId, sessionPresent);
   connection.session = &session;
   connection.state = ConnectionState::Connected;
-  session.username = decision.usernameOverride
-                         ? decision.usernameOverride
-                         : (connect.username ? std::optional<std::string>(*connect.username)
-                                             : std::nullopt);
+  session.username = std::move(username);
   session.listenerIndex = connection.peer.listenerIndex;
+  session.certIdentity = connection.peer.certIdentity;
+  if (!session.identityKnown) {
+    log(LogLevel::Notice, "session " + session.clientId +
+                              " from a store without identities now belongs to " +
+                              (session.username ? "user " + *session.username
+                                                : std::string("anonymous clients")));
+    session.identityKnown = true;
+  }
   ++connectedClients_;
   if (connectedClients_ > stats_.clientsMaximum) stats_.clientsMaximum = connectedClients_;
 
@@ -302,14 +325,47 @@ bool Broker::fitsClientMaximum(Connection& connection, codec::Connack& connack) 
   return false;
 }
 
+// Refuses (and closes) a client that may not have this session: one owned by another
+// user, or a new session beyond max_sessions. The session is left untouched.
+bool Broker::admitSession(Connection& connection, const std::string& clientId,
+                          const std::optional<std::string>& username) {
+  auto it = sessions_.find(clientId);
+  if (it == sessions_.end()) {
+    if (config_.maxSessions != 0 && sessions_.size() >= config_.maxSessions) {
+      refuseConnect(connection, ReasonCode::QuotaExceeded,
+                    "max_sessions (" + std::to_string(config_.maxSessions) + ") reached");
+      return false;
+    }
+    return true;
+  }
+  const Session& existing = *it->second;
+  if (!config_.checkSessionOwner || !existing.identityKnown) return true;
+  if (existing.username == username && existing.certIdentity == connection.peer.certIdentity) {
+    return true;
+  }
+  refuseConnect(connection, ReasonCode::NotAuthorized,
+                "client id " + clientId + " belongs to a session of another user (" +
+                    (username ? "user " + *username : std::string("anonymous")) + ")");
+  return false;
+}
+
 Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,
                                std::string_view clientId, bool& sessionPresent) {
   sessionPresent = false;
   auto it = sessions_.find(clientId);
   if (it != sessions_.end()) {
     Session& existing = *it->second;
+    // A session without expiry ended with its connection [MQTT-3.1.2-6]: whoever takes
+    // the client id over starts afresh, whatever its own clean session flag says.
+    const bool endsWithItsConnection = existing.online() && !existing.durable();
     if (existing.online()) takeOver(existing);
     if (connect.cleanStart) {
+      // A device reconnecting within its will delay is not gone: its pending will is
+      // cancelled rather than published with the discarded session (as Mosquitto does).
+      existing.will.reset();
+      existing.willDueMs = 0;
+    }
+    if (connect.cleanStart || endsWithItsConnection) {
       destroySession(existing);
     } else {
       // A new connection before the will delay passed cancels the will (MQTT 5 3.1.3.2.2).
@@ -365,7 +421,7 @@ void Broker::resumeSession(Session& session, Connection& connection) {
     } else if (!sendPublish(connection, *it, true)) {
       // Too large for this connection's Maximum Packet Size.
       forgetDelivery(session, *it);
-      it = session.inflight.erase(it);
+      it = eraseInflight(session, it);
       continue;
     }
     ++resent;

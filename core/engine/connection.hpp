@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per network connection state. A connection is bound to a session once CONNECT succeeds.
 #pragma once
 
@@ -64,6 +65,7 @@ struct Connection {
   bool inDirtyList = false;
   bool wroteToStore = false;  // this turn's packets caused store writes
   bool closeAfterFlush = false;
+  bool inPumpList = false;  // its session queue is pumped after this turn's flush
 };
 
 }  // namespace midge

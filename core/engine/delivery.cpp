@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Outbound flow: the in-flight window, the session queue, packet identifiers, expiry,
 // topic aliases toward clients, and what of it is persisted.
 #include <algorithm>
@@ -39,8 +40,28 @@ bool Broker::overMemoryBudget(std::size_t extra) const {
   return config_.memoryLimit != 0 && memoryUsed_ + extra > config_.memoryLimit;
 }
 
+std::size_t Broker::deliveryBytes(const Message& message) {
+  return message.payload.size() + message.topic.size() + message.properties.size();
+}
+
+void Broker::addInflight(Session& session, Delivery&& delivery) {
+  const std::size_t bytes = deliveryBytes(*delivery.message);
+  session.inflightBytes += bytes;
+  memoryUsed_ += bytes;
+  session.inflight.push_back(std::move(delivery));
+}
+
+std::vector<Delivery>::iterator Broker::eraseInflight(Session& session,
+                                                      std::vector<Delivery>::iterator it) {
+  const std::size_t bytes = deliveryBytes(*it->message);
+  session.inflightBytes -= bytes;
+  memoryUsed_ -= bytes;
+  if (it->resendPending) --session.resendsPending;
+  return session.inflight.erase(it);
+}
+
 void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t qos,
-                     bool retain, std::vector<std::uint32_t> subscriptionIds) {
+                     bool retain, std::vector<std::uint32_t> subscriptionIds, Pacing pacing) {
   Connection* connection = onlineConnection(session);
   Delivery delivery;
   delivery.message = message;
@@ -48,8 +69,9 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
   delivery.retain = retain;
   delivery.subscriptionIds = std::move(subscriptionIds);
 
-  const bool canSendNow = connection != nullptr && session.queue.empty() &&
-                          session.resendsPending == 0 && !output_.congested(connection->id) &&
+  const bool canSendNow = connection != nullptr && pacing == Pacing::SendNowIfPossible &&
+                          session.queue.empty() && session.resendsPending == 0 &&
+                          !output_.congested(connection->id) &&
                           (qos == 0 || !windowFull(session, *connection));
   if (canSendNow) {
     if (qos == 0) {
@@ -61,13 +83,16 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
     delivery.state = store::DeliveryState::PublishSent;
     if (!sendPublish(*connection, delivery, false)) return;
     persistDelivery(session, delivery);
-    session.inflight.push_back(std::move(delivery));
+    addInflight(session, std::move(delivery));
     return;
   }
   // Offline QoS 0 is only kept when the operator asked for it (queue_qos0_messages).
   if (qos == 0 && connection == nullptr && !config_.queueQos0Messages) return;
+  // Online with nothing ahead of it, a queued message would wait for an event that may not
+  // come (an ack, the socket draining): endOfTurn pumps it after this turn's flush.
+  if (connection != nullptr) wantsPump(*connection);
 
-  const std::size_t bytes = message->payload.size() + message->topic.size();
+  const std::size_t bytes = deliveryBytes(*message);
   const bool queueFull =
       (config_.maxQueuedMessages != 0 && session.queue.size() >= config_.maxQueuedMessages) ||
       (config_.maxQueuedBytes != 0 && session.queuedBytes + bytes > config_.maxQueuedBytes) ||
@@ -81,6 +106,29 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
   memoryUsed_ += bytes;
   persistDelivery(session, delivery);
   session.queue.push_back(std::move(delivery));
+}
+
+void Broker::wantsPump(Connection& connection) {
+  if (connection.inPumpList) return;
+  connection.inPumpList = true;
+  pumpAfterFlush_.push_back(connection.id);
+}
+
+// Called by endOfTurn after the flush: whatever was queued for an online client that could
+// take it is sent now, as far as its window and socket allow. What this writes to the store
+// is committed, like any turn's, before its bytes leave.
+void Broker::pumpAfterFlush() {
+  std::vector<ConnectionId> ids;
+  ids.swap(pumpAfterFlush_);
+  for (ConnectionId id : ids) {
+    Connection* connection = findConnection(id);
+    if (connection == nullptr) continue;
+    connection->inPumpList = false;
+    if (connection->session != nullptr && connection->state == ConnectionState::Connected) {
+      pumpQueue(*connection->session);
+      if (store_.hasPendingWrites()) noteStoreWrite(*connection);
+    }
+  }
 }
 
 void Broker::pumpQueue(Session& session) {
@@ -98,21 +146,31 @@ void Broker::pumpQueue(Session& session) {
     --session.resendsPending;
     if (!sendPublish(*connection, *it, true)) {
       forgetDelivery(session, *it);  // too large for this connection's Maximum Packet Size
-      it = session.inflight.erase(it);
+      it = eraseInflight(session, it);
       continue;
     }
     ++it;
   }
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   while (!session.queue.empty() && !output_.congested(connection->id)) {
     Delivery& front = session.queue.front();
     if (front.qos > 0 && windowFull(session, *connection)) break;
     Delivery delivery = std::move(front);
     session.queue.pop_front();
-    const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();
+    const std::size_t bytes = deliveryBytes(*delivery.message);
     session.queuedBytes -= bytes;
     memoryUsed_ -= bytes;
     if (messageExpired(*delivery.message)) {
       ++stats_.messagesExpired;
+      forgetDelivery(session, delivery);
+      continue;
+    }
+    // The ACL may have changed (SIGHUP) since the message was queued, or the session's
+    // identity was unknown then (a store from before identities).
+    if (!authenticator_.allowReceive(identity, delivery.message->topic)) {
+      ++stats_.messagesDropped;
+      log(LogLevel::Notice, "queued message on " + delivery.message->topic + " for " +
+                                session.clientId + " dropped: no longer authorized");
       forgetDelivery(session, delivery);
       continue;
     }
@@ -128,7 +186,7 @@ void Broker::pumpQueue(Session& session) {
       continue;
     }
     persistDelivery(session, delivery);
-    session.inflight.push_back(std::move(delivery));
+    addInflight(session, std::move(delivery));
   }
 }
 
@@ -164,7 +222,8 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
       if (alias != aliases.end()) {
         properties.topicAlias = alias->second;
         publish.topic = std::string_view();
-      } else if (aliases.size() < connection.clientTopicAliasMaximum) {
+      } else if (aliases.size() < std::min(connection.clientTopicAliasMaximum,
+                                           config_.maxOutboundTopicAliases)) {
         const auto next = static_cast<std::uint16_t>(aliases.size() + 1);
         aliases.emplace(message.topic, next);
         properties.topicAlias = next;
@@ -243,8 +302,9 @@ void Broker::forgetDelivery(Session& session, const Delivery& delivery) {
 }
 
 void Broker::dropQueued(Session& session) {
-  memoryUsed_ -= session.queuedBytes;
+  memoryUsed_ -= session.queuedBytes + session.inflightBytes;
   session.queuedBytes = 0;
+  session.inflightBytes = 0;
   session.queue.clear();
   session.inflight.clear();
   session.resendsPending = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seam between the sans-IO engine and whatever drives it (port/ on libevent, a test,
 // a fuzzer, firmware). The engine never blocks, never reads a clock and never touches a
 // socket: the driver reports events, the engine answers through Output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sessions over time: creation and end, expiry, wills with their delay, keep-alive and the
 // CONNECT deadline.
 #include <algorithm>
@@ -47,6 +48,10 @@ void Broker::persistSession(const Session& session) {
   record.protocolVersion = static_cast<std::uint8_t>(session.version);
   record.expirySeconds = session.expirySeconds;
   record.disconnectedAt = session.disconnectedAtWall;
+  record.identityKnown = session.identityKnown;
+  record.username = session.username;
+  record.certIdentity = session.certIdentity;
+  record.listenerIndex = session.listenerIndex;
   if (session.will) {
     store::WillRecord will;
     will.topic = session.will->topic;
@@ -96,10 +101,15 @@ std::uint32_t Broker::effectiveExpiry(codec::ProtocolVersion version, bool clean
   std::uint32_t expiry = 0;
   if (version == codec::ProtocolVersion::V5) {
     expiry = requested.value_or(0);
-  } else {
-    expiry = cleanStart ? 0 : kSessionNeverExpires;
+  } else if (!cleanStart) {
+    // 3.x sessions never expire by the protocol; a device that never returns would keep
+    // its queue forever, so they get a default unless the operator chose a bound.
+    expiry = config_.persistentClientExpiration || config_.defaultV3SessionExpiry == 0
+                 ? kSessionNeverExpires
+                 : config_.defaultV3SessionExpiry;
   }
-  if (expiry != 0 && config_.persistentClientExpiration) {
+  // persistent_client_expiration 0 ("never") lifts every bound.
+  if (expiry != 0 && config_.persistentClientExpiration.value_or(0) != 0) {
     expiry = std::min(expiry, *config_.persistentClientExpiration);
   }
   return expiry;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A message as the engine keeps it: immutable once routed and shared by every session it is
 // queued for, so a payload fanned out to many subscribers is held (and stored) once.
 #pragma once

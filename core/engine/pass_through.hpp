@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MQTT 5 properties a broker forwards unchanged from a PUBLISH (or a will) to every
 // subscriber (spec 3.3.2.3): payload format, content type, response topic, correlation
 // data and user properties, in their original order for user properties.

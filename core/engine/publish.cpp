@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PUBLISH from clients and the acknowledgement flows in both directions; routing to
 // subscribers; retained messages.
 #include <algorithm>
@@ -8,13 +9,6 @@
 namespace midge {
 
 namespace {
-
-// Set on Subscription::options inside the tree only (the protocol reserves bits 6-7, and the
-// engine never stores unvalidated options): shared deliveries are not merged with the
-// client's ordinary overlapping subscriptions.
-constexpr std::uint8_t kSharedMarker = 0x80;
-constexpr std::uint8_t kNoLocal = 0x04;
-constexpr std::uint8_t kRetainAsPublished = 0x08;
 
 bool isV5(const Connection& connection) {
   return connection.version == codec::ProtocolVersion::V5;
@@ -52,6 +46,12 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   Status valid = topic::validateTopicName(publish.topic, limits);
   if (!valid.ok()) {
     disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
+    return;
+  }
+  if (topic::isSharePrefixed(publish.topic)) {
+    // No subscription can ever match it: $share/ names a subscription, not a topic.
+    disconnectWith(connection, ReasonCode::TopicNameInvalid,
+                   "PUBLISH to a $share/ topic name, which no subscriber can receive");
     return;
   }
   if (publish.qos == 2) {
@@ -198,7 +198,9 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
       continue;
     }
     ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
-    if (!authenticator_.allowReceive(identity, message->topic)) {
+    // A session whose owner is not known yet (restored from a store without identities)
+    // is checked when the message leaves the queue, under the identity it has by then.
+    if (session->identityKnown && !authenticator_.allowReceive(identity, message->topic)) {
       i = end;
       continue;
     }
@@ -209,19 +211,22 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
     std::vector<std::uint32_t> identifiers;
     for (std::size_t k = i; k < end; ++k) {
       const topic::Subscription& match = matches_[k];
-      const std::uint8_t grantedQos = match.options & 0x03;
-      if ((match.options & kSharedMarker) != 0) {
+      const std::uint8_t grantedQos = codec::subscriptionQos(match.options);
+      if (match.shared) {
         std::vector<std::uint32_t> sharedIds;
         if (match.identifier != 0) sharedIds.push_back(match.identifier);
         deliver(*session, message, std::min(message->qos, grantedQos),
-                (match.options & kRetainAsPublished) != 0 && message->retain,
+                codec::subscriptionRetainAsPublished(match.options) && message->retain,
                 std::move(sharedIds));
         ++receivers;
         continue;
       }
-      if ((match.options & kNoLocal) != 0 && session->index == message->publisher) continue;
+      if (codec::subscriptionNoLocal(match.options) && session->index == message->publisher) {
+        continue;
+      }
       mergedQos = std::max<int>(mergedQos, grantedQos);
-      retainAsPublished = retainAsPublished || (match.options & kRetainAsPublished) != 0;
+      retainAsPublished =
+          retainAsPublished || codec::subscriptionRetainAsPublished(match.options);
       if (match.identifier != 0) identifiers.push_back(match.identifier);
     }
     if (mergedQos >= 0) {
@@ -272,8 +277,7 @@ void Broker::handlePuback(Connection& connection, const codec::Ack& ack) {
   for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
     if (it->packetId == ack.packetId && it->qos == 1) {
       forgetDelivery(session, *it);
-      if (it->resendPending) --session.resendsPending;
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }
@@ -287,8 +291,7 @@ void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
     if (isFailure(ack.reason)) {
       // The receiver refused it: the flow ends here (MQTT 5 4.3.3).
       forgetDelivery(session, *it);
-      if (it->resendPending) --session.resendsPending;
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }
@@ -329,7 +332,7 @@ void Broker::handlePubcomp(Connection& connection, const codec::Ack& ack) {
   for (auto it = session.inflight.begin(); it != session.inflight.end(); ++it) {
     if (it->packetId == ack.packetId && it->state == store::DeliveryState::PubrelSent) {
       forgetDelivery(session, *it);
-      session.inflight.erase(it);
+      eraseInflight(session, it);
       pumpQueue(session);
       return;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rebuilding broker state from the store after a restart (or a crash), and the store from
 // broker state after a failed commit.
 #include <algorithm>
@@ -7,12 +8,6 @@
 #include "core/engine/pass_through.hpp"
 
 namespace midge {
-
-namespace {
-
-constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
-
-}  // namespace
 
 Status Broker::restore() {
   store::Snapshot snapshot;
@@ -38,10 +33,10 @@ Status Broker::restore() {
     auto it = sessions_.find(record.clientId);
     if (it == sessions_.end()) continue;
     Session& session = *it->second;
-    const bool shared = topic::parseShared(record.filter).has_value();
     topic::Subscription subscription;
     subscription.subscriber = session.index;
-    subscription.options = static_cast<std::uint8_t>(record.options | (shared ? kSharedMarker : 0));
+    subscription.options = record.options;
+    subscription.shared = topic::parseShared(record.filter).has_value();
     subscription.identifier = record.identifier;
     tree_.subscribe(record.filter, subscription);
     session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
@@ -61,13 +56,13 @@ Status Broker::restore() {
     delivery.subscriptionIds = std::move(record.subscriptionIds);
     owner.nextSequence = std::max(owner.nextSequence, record.sequence + 1);
     if (delivery.state == store::DeliveryState::Queued) {
-      const std::size_t bytes = delivery.message->payload.size() + delivery.message->topic.size();
+      const std::size_t bytes = deliveryBytes(*delivery.message);
       owner.queuedBytes += bytes;
       memoryUsed_ += bytes;
       owner.queue.push_back(std::move(delivery));
     } else {
       owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
-      owner.inflight.push_back(std::move(delivery));
+      addInflight(owner, std::move(delivery));
     }
   }
   for (const store::InboundQos2Record& record : snapshot.inboundQos2) {
@@ -129,6 +124,10 @@ void Broker::restoreSession(const store::SessionRecord& record) {
   session.version = static_cast<codec::ProtocolVersion>(record.protocolVersion);
   session.expirySeconds = record.expirySeconds;
   session.inStore = true;
+  session.identityKnown = record.identityKnown;
+  session.username = record.username;
+  session.certIdentity = record.certIdentity;
+  session.listenerIndex = record.listenerIndex;
   const std::int64_t nowWall = clock_.wallSeconds();
   const std::uint64_t nowMs = clock_.monotonicMs();
   // A session that was online when the broker stopped counts as disconnected now.

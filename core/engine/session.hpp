@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Session state: survives the network connection for as long as the session expiry allows.
 #pragma once
 
@@ -81,13 +82,19 @@ struct Session {
   std::uint32_t expirySeconds = 0;
   std::uint64_t disconnectedAtMs = 0;
   std::int64_t disconnectedAtWall = 0;
-  std::optional<std::string> username;  // of the last connection, for ACL on delivery
+  // The owner's identity: ACL checks on delivery and of its will, and the owner check on
+  // resumption. Kept in the store. A session restored from a store that predates identity
+  // has none until the first client resumes it.
+  std::optional<std::string> username;
   int listenerIndex = 0;
+  std::string certIdentity;
+  bool identityKnown = true;
 
   std::map<std::string, SubscriptionEntry, std::less<>> subscriptions;
   std::vector<Delivery> inflight;  // in send order, at most the window
   Fifo<Delivery> queue;            // waiting for the window, the socket or a reconnect
   std::size_t queuedBytes = 0;
+  std::size_t inflightBytes = 0;  // counted against memory_limit like queued bytes
   PacketIdSet inboundQos2;  // PUBREC sent, waiting for PUBREL
   std::uint16_t lastPacketId = 0;
   std::uint64_t nextSequence = 1;

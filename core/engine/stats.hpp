@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counters published under $SYS/broker/... and read by tests and the benchmark.
 #pragma once
 

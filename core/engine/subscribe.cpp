@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // SUBSCRIBE and UNSUBSCRIBE: validation, authorization, options, shared subscriptions and
 // retained messages sent per retain handling.
 #include <algorithm>
+#include <limits>
 
 #include "core/engine/broker.hpp"
 
@@ -8,8 +10,6 @@ namespace midge {
 
 namespace {
 
-constexpr std::uint8_t kSharedMarker = 0x80;  // see publish.cpp
-constexpr std::uint8_t kNoLocal = 0x04;
 constexpr std::uint8_t kV311Failure = 0x80;
 
 }  // namespace
@@ -33,7 +33,21 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
   };
   std::vector<RetainedRequest> retainedRequests;
 
+  const std::size_t maxFilters = config_.maxFiltersPerSubscribe;
+  if (maxFilters != 0 && subscribe.entries.size() > maxFilters && !v5) {
+    // 3.x has no code that says "too many": its SUBACK would have to grant or fail each
+    // filter, and failing valid ones would mislead the client.
+    disconnectWith(connection, ReasonCode::QuotaExceeded,
+                   "SUBSCRIBE with " + std::to_string(subscribe.entries.size()) +
+                       " topic filters, above max_filters_per_subscribe");
+    return;
+  }
   for (const codec::SubscribeEntry& request : subscribe.entries) {
+    if (maxFilters != 0 && suback.reasonCodes.size() >= maxFilters) {
+      ++stats_.quotaRefusals;
+      suback.reasonCodes.push_back(static_cast<std::uint8_t>(ReasonCode::QuotaExceeded));
+      continue;
+    }
     Status valid = topic::validateTopicFilter(request.filter, limits);
     if (!valid.ok()) {
       ++stats_.subscribeInvalid;
@@ -49,7 +63,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       continue;
     }
     const bool shared = topic::parseShared(request.filter).has_value();
-    if (shared && (request.options & kNoLocal) != 0) {
+    if (shared && codec::subscriptionNoLocal(request.options)) {
       disconnectWith(connection, ReasonCode::ProtocolError,
                      "No Local set on a shared subscription");
       return;
@@ -64,13 +78,29 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
                                       : (mqtt31 ? 0x00 : kV311Failure));
       continue;
     }
+    if (config_.maxSubscriptionsPerClient != 0 &&
+        session.subscriptions.size() >= config_.maxSubscriptionsPerClient &&
+        session.subscriptions.find(request.filter) == session.subscriptions.end()) {
+      ++stats_.quotaRefusals;
+      log(LogLevel::Notice, describe(connection) + ": max_subscriptions_per_client (" +
+                                std::to_string(config_.maxSubscriptionsPerClient) +
+                                ") reached, not subscribed to " + std::string(request.filter));
+      if (mqtt31) {
+        disconnectWith(connection, ReasonCode::QuotaExceeded,
+                       "max_subscriptions_per_client reached (MQTT 3.1 cannot refuse a filter)");
+        return;
+      }
+      suback.reasonCodes.push_back(
+          v5 ? static_cast<std::uint8_t>(ReasonCode::QuotaExceeded) : kV311Failure);
+      continue;
+    }
     const auto qos = static_cast<std::uint8_t>(
-        std::min<int>(request.options & 0x03, connection.maxQos));
-    const std::uint8_t options =
-        v5 ? static_cast<std::uint8_t>((request.options & 0x3C) | qos) : qos;
+        std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
+    const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
     topic::Subscription subscription;
     subscription.subscriber = session.index;
-    subscription.options = static_cast<std::uint8_t>(options | (shared ? kSharedMarker : 0));
+    subscription.options = options;
+    subscription.shared = shared;
     subscription.identifier = identifier;
     const bool existed = tree_.subscribe(request.filter, subscription);
     SubscriptionEntry entry{options, identifier};
@@ -81,19 +111,25 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
     suback.reasonCodes.push_back(qos);
     log(LogLevel::Subscribe, session.clientId + " " + std::to_string(qos) + " " +
                                  std::string(request.filter));
-    const int retainHandling = (options >> 4) & 0x03;
+    const int retainHandling = codec::subscriptionRetainHandling(options);
     if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
       retainedRequests.push_back({request.filter, entry});
     }
   }
   sendPacket(connection, suback);
+  // Each filter resends its retained messages [MQTT-3.8.4-5], so one small packet could
+  // ask for a great many: past the burst they go through the session queue, whose limits
+  // bound what is held, and leave as the client reads.
+  std::size_t budget = config_.retainedBurstPerSubscribe != 0
+                           ? config_.retainedBurstPerSubscribe
+                           : std::numeric_limits<std::size_t>::max();
   for (const RetainedRequest& request : retainedRequests) {
-    sendRetained(session, request.filter, request.entry);
+    sendRetained(session, request.filter, request.entry, budget);
   }
 }
 
 void Broker::sendRetained(Session& session, std::string_view filter,
-                          const SubscriptionEntry& entry) {
+                          const SubscriptionEntry& entry, std::size_t& budget) {
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   std::vector<std::string> expired;
   std::vector<MessagePtr> toSend;
@@ -113,12 +149,15 @@ void Broker::sendRetained(Session& session, std::string_view filter,
     store_.deleteRetained(topicName);
     ++stats_.messagesExpired;
   }
-  const std::uint8_t grantedQos = entry.options & 0x03;
+  const std::uint8_t grantedQos = codec::subscriptionQos(entry.options);
   for (const MessagePtr& message : toSend) {
     std::vector<std::uint32_t> identifiers;
     if (entry.identifier != 0) identifiers.push_back(entry.identifier);
     // Retained messages sent because of a subscription always carry RETAIN=1.
-    deliver(session, message, std::min(message->qos, grantedQos), true, std::move(identifiers));
+    const Pacing pacing = budget == 0 ? Pacing::Queued : Pacing::SendNowIfPossible;
+    if (budget != 0) --budget;
+    deliver(session, message, std::min(message->qos, grantedQos), true, std::move(identifiers),
+            pacing);
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // $SYS/broker/... statistics, with Mosquitto's topic names so existing dashboards work,
 // plus Midge's counters for everything refused or dropped.
 #include "core/engine/broker.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine's view of the store: every call goes to the real store, and the sessions and
 // retained topics written since the last successful commit are remembered. A failed commit
 // rolls the store back but not the engine's memory; with this list the engine can write

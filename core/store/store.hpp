@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the engine persists, and the contract a store must keep. Implementations live in
 // persistence/ (SQLite, memory). See docs/persistence.md for the durability contract.
 #pragma once
@@ -27,6 +28,13 @@ struct SessionRecord {
   std::uint32_t expirySeconds = 0;   // 0xFFFFFFFF: never expires
   std::int64_t disconnectedAt = 0;   // wall seconds; 0 while connected
   std::optional<WillRecord> will;
+  // Who owns the session: what its authorisation (ACL checks on delivery, its will) and the
+  // owner check on resumption depend on. Stores from before schema 2 have no identity;
+  // such a session takes the identity of the first client that resumes it.
+  bool identityKnown = true;
+  std::optional<std::string> username;
+  std::string certIdentity;  // from the client certificate; empty: none
+  int listenerIndex = 0;     // the configured listener that accepted it, in file order
 };
 
 struct SubscriptionRecord {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Building blocks shared by SubscriptionTree and TopicIndex: a node pool addressed by
 // 32-bit ids and a sorted child list searchable by string_view.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The subscription tree: a trie keyed by topic level, with a '+' and a '#' child per node,
 // so the cost of matching a PUBLISH depends on the depth of its topic and on the number of
 // matches, not on the number of subscriptions. See docs/topics.md.
@@ -21,6 +22,9 @@ using SubscriberId = std::uint32_t;  // the engine's session index
 struct Subscription {
   SubscriberId subscriber = 0;
   std::uint8_t options = 0;      // the v5 subscription options byte (QoS, NL, RAP, RH)
+  // A $share/ subscription: each match is a delivery of its own, never merged with the
+  // client's ordinary overlapping subscriptions.
+  bool shared = false;
   std::uint32_t identifier = 0;  // v5 subscription identifier; 0: none
 };
 

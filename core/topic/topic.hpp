@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Topic names and topic filters: validation, shared-subscription parsing and matching
 // (MQTT 3.1.1 section 4.7, MQTT 5.0 sections 4.7 and 4.8.2).
 //
@@ -44,6 +45,12 @@ struct SharedFilter {
 // also for "$share/group" with no filter part: validateTopicFilter rejects those first.
 // The views point into the argument.
 std::optional<SharedFilter> parseShared(std::string_view filter);
+
+// True for a topic name that starts "$share/": valid as a name, but no filter can match it
+// (a filter with that prefix is a shared subscription), so a PUBLISH there reaches nobody.
+inline bool isSharePrefixed(std::string_view topicName) {
+  return topicName.substr(0, 7) == "$share/";
+}
 
 // True if the (valid) filter matches the (valid) topic name. A shared filter is matched by
 // its inner filter. Filters whose first level is '+' or '#' do not match names that start

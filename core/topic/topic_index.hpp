@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A topic-keyed index for retained messages: at most one value per topic name, stored in
 // a trie by level so that a SUBSCRIBE with a filter visits only the branches it can match.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A first-in first-out queue on one vector. std::deque allocates a map and a 512-byte node
 // as soon as it is constructed; an idle session holds two queues, and memory per idle
 // client is a headline figure, so this allocates nothing until the first push.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Error values for the whole core. No exceptions are used (-fno-exceptions), so every
 // fallible operation returns Result<T> or Status.
 #pragma once

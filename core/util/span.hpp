@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal C++17 stand-in for std::span: a non-owning view of contiguous objects.
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Cortex-M4F firmware with Debian's gcc-arm-none-eabi and newlib nano, checks
 # that no heap allocator was linked, and prints the size. For CI and for a first try.
 #

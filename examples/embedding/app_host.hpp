@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sits between the event loop and the engine when an application hosts the broker:
 // forwards every network event to the Broker, gives the application a hook inside each
 // loop turn, and routes the engine's output for the in-process client's connection id to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/embedding/local_client.hpp"
 
 #include <utility>

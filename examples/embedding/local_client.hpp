@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An MQTT client inside the process that hosts the broker. The application talks MQTT to
 // its own engine over a connection id that no socket uses, so it is subject to exactly
 // what network clients are (retained messages, QoS, the authenticator) without a loopback

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-embedded-app: an application that runs the Midge broker inside its own process
 // and is itself a client of it, without a socket. It listens for MQTT clients, publishes
 // its status (retained) to <prefix>/status every few seconds, and answers commands on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reconnect delays: exponential from a first delay up to a ceiling, with +-20 % jitter so a
 // fleet of gateways that lost the same broker does not return in lockstep.
 #pragma once

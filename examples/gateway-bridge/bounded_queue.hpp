@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The readings a bridge holds while the broker is unreachable: bounded, and when full the
 // oldest reading goes first, since a fresh value is worth more than a stale one. Every
 // drop is counted so the loss can be reported (<prefix>/<device>/bridge/dropped).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway bridge: device lines in, MQTT out, and commands back to the device.
 //
 // One thread and one poll() loop over the device, the broker socket and a signalfd. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/gateway-bridge/line_protocol.hpp"
 
 namespace midge::bridge {

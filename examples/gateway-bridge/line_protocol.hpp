@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The device's side of the gateway bridge: a line protocol simple enough for any
 // microcontroller's printf, and the checks that keep it from reaching MQTT malformed.
 //

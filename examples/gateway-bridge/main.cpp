@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-gateway-bridge: a device's serial line protocol to MQTT and back. See README.md.
 #include <cstdio>
 #include <string>

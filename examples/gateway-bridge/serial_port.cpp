@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/gateway-bridge/serial_port.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The device end of the bridge: a serial port configured raw (8N1, no flow control, the
 // chosen baud rate), a pseudo-terminal, or stdin/stdout. Reads never block; output to the
 // device is queued and written as the descriptor accepts it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A non-blocking TCP connection to the broker, and its adapter to the tiny client's
 // Transport contract (examples/cortex-m/client/transport.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Store that keeps its records in memory, with the same semantics as the SQLite store:
 // writes are staged and only become visible to load() when commit() succeeds, a session
 // delete cascades, and a message nothing refers to any more is dropped at commit.

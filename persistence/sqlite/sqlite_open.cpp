@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/sqlite/sqlite_open.hpp"
 
 #include <sqlite3.h>

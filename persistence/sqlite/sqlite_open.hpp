@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening a store file: the checks that turn SQLite's "unable to open database file" into a
 // message an operator can act on, and the connection settings. Internal to persistence/sqlite.
 #pragma once

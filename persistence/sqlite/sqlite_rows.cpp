@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/sqlite/sqlite_rows.hpp"
 
 #include <limits>
@@ -42,6 +43,7 @@ bool idColumn(sqlite3_stmt* statement, int column, std::uint64_t& out) {
 
 constexpr std::int64_t kUint16Max = 0xFFFF;
 constexpr std::int64_t kUint32Max = 0xFFFFFFFF;
+constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
@@ -89,6 +91,12 @@ bool readSession(sqlite3_stmt* row, Snapshot& out) {
     }
     session.will = std::move(will);
   }
+  if (!integerColumn(row, 10, 0, 1, session.identityKnown) ||
+      !integerColumn(row, 13, 0, kInt32Max, session.listenerIndex)) {
+    return false;
+  }
+  if (sqlite3_column_type(row, 11) != SQLITE_NULL) session.username = textColumn(row, 11);
+  session.certIdentity = textColumn(row, 12);
   out.sessions.push_back(std::move(session));
   return true;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Binding records to statements and reading them back from rows. Internal to
 // persistence/sqlite.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/sqlite/sqlite_schema.hpp"
 
 #include <sqlite3.h>
@@ -71,11 +72,22 @@ CREATE TABLE retained(
 CREATE INDEX retained_by_message ON retained(message_id);
 )sql";
 
+// Version 2: the identity a session's authorisation depends on (Store::SessionRecord).
+// Sessions written by version 1 have none; identity_known = 0 marks them so that the
+// first client to resume one gives it its identity (docs/persistence.md).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE sessions ADD COLUMN identity_known INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN username       TEXT;  -- NULL: connected without one
+ALTER TABLE sessions ADD COLUMN cert_identity  TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN listener_index INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Migration N takes user_version N-1 to N. To change the schema, append a step (ALTER
 // TABLE, a new table, a data copy); never edit a released one, since stores in the field
 // have already run it.
 constexpr const char* kMigrations[] = {
     kSchemaV1,
+    kSchemaV2,
 };
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The on-disk schema of the SQLite store and the migrations that build it. Internal to
 // persistence/sqlite; the layout is documented in docs/persistence.md.
 #pragma once

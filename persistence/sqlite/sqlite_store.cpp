@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -58,13 +59,16 @@ constexpr const char* kStatementSql[] = {
     "COMMIT",
     "ROLLBACK",
     "INSERT INTO sessions(client_id, protocol_version, expiry_seconds, disconnected_at,"
-    " will_topic, will_payload, will_properties, will_qos, will_retain, will_delay)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " will_topic, will_payload, will_properties, will_qos, will_retain, will_delay,"
+    " identity_known, username, cert_identity, listener_index)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     " ON CONFLICT(client_id) DO UPDATE SET protocol_version = excluded.protocol_version,"
     " expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at,"
     " will_topic = excluded.will_topic, will_payload = excluded.will_payload,"
     " will_properties = excluded.will_properties, will_qos = excluded.will_qos,"
-    " will_retain = excluded.will_retain, will_delay = excluded.will_delay",
+    " will_retain = excluded.will_retain, will_delay = excluded.will_delay,"
+    " identity_known = excluded.identity_known, username = excluded.username,"
+    " cert_identity = excluded.cert_identity, listener_index = excluded.listener_index",
     "DELETE FROM sessions WHERE client_id = ?1",
     "DELETE FROM subscriptions WHERE client_id = ?1",
     "DELETE FROM deliveries WHERE client_id = ?1",
@@ -91,8 +95,8 @@ constexpr const char* kStatementSql[] = {
     " AND NOT EXISTS (SELECT 1 FROM retained WHERE message_id = messages.id)",
     "DELETE FROM temp.gc_candidates",
     "SELECT client_id, protocol_version, expiry_seconds, disconnected_at, will_topic,"
-    " will_payload, will_properties, will_qos, will_retain, will_delay"
-    " FROM sessions ORDER BY client_id",
+    " will_payload, will_properties, will_qos, will_retain, will_delay, identity_known,"
+    " username, cert_identity, listener_index FROM sessions ORDER BY client_id",
     "SELECT client_id, filter, options, identifier FROM subscriptions"
     " ORDER BY client_id, filter",
     // Sorted as unsigned ids in load(), like the memory store; SQLite would sort them signed.
@@ -279,6 +283,13 @@ void SqliteStore::saveSession(const SessionRecord& session) {
   } else {
     bind.null().null().null().null().null().null();
   }
+  bind.integer(session.identityKnown ? 1 : 0);
+  if (session.username) {
+    bind.text(*session.username);
+  } else {
+    bind.null();
+  }
+  bind.text(session.certIdentity).integer(session.listenerIndex);
   finishWrite(prepared, bind.status(), "saving session");
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The durable Store on SQLite: one file in WAL mode, one transaction per engine turn
 // (group commit), every statement prepared once at open. See docs/persistence.md for the
 // durability contract, the schema, backups and what happens to a damaged file.

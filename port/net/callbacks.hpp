@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to port/net: the C callbacks handed to libevent. A nested struct of EventLoop,
 // so they reach its private members without making those public.
 #pragma once

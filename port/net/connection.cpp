@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-connection I/O: accept, read, write, close and the stream filter seam (TLS,
 // WebSockets, or both).
 //
@@ -59,6 +60,8 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   } else if (options_.maxConnectionsGlobal != 0 &&
              connections_.size() >= options_.maxConnectionsGlobal) {
     refusal = "broker is at its global connection limit";
+  } else if (listener.spec.tls != nullptr && !admitTlsHandshake(peer)) {
+    refusal = "too many TLS handshakes from this address (max_connect_rate)";
   }
   if (refusal != nullptr) {
     // Accepting and closing at once tells the client now, instead of leaving it in the
@@ -113,6 +116,21 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   info.listenerIndex = listener.spec.index;
   handler_->onOpen(c.id, info);
   markTurn();
+}
+
+// Counted per second like CONNECTs in the engine, but at accept: by the time a CONNECT
+// arrives over TLS, the handshake has already been paid for.
+bool EventLoop::admitTlsHandshake(const std::string& peer) {
+  if (options_.maxTlsHandshakesPerSecond == 0) return true;
+  // The host part of "host:port" / "[v6]:port".
+  const std::size_t colon = peer.rfind(':');
+  std::string address = colon == std::string::npos ? peer : peer.substr(0, colon);
+  const std::uint64_t second = monotonicMs() / 1000;
+  if (second != handshakeSecond_) {
+    handshakeSecond_ = second;
+    handshakesThisSecond_.clear();
+  }
+  return ++handshakesThisSecond_[std::move(address)] <= options_.maxTlsHandshakesPerSecond;
 }
 
 void EventLoop::onSocketReady(Connection& c, short what) {

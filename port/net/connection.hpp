@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to port/net: the per-socket state behind an EventLoop connection id.
 #pragma once
 

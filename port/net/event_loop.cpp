@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loop-wide machinery: creation, listeners, the turn, the tick, signals, graceful stop,
 // logging and the clock. Per-connection I/O lives in connection.cpp.
 #include "port/net/event_loop.hpp"
@@ -312,13 +313,31 @@ void EventLoop::onSignal(int signal) {
     cutEverything();
     return;
   }
-  log(LogLevel::Notice, std::string(signalName(signal)) + ": shutting down");
+  beginShutdown(signalName(signal));
+}
+
+void EventLoop::beginShutdown(const std::string& reason) {
+  if (stopping_) return;
+  log(LogLevel::Notice, reason + ": shutting down");
   // The callback may have the engine send a last DISCONNECT: stop() then flushes it.
   if (onShutdown_) {
     onShutdown_();
     markTurn();
   }
   stop();
+}
+
+void EventLoop::shutdownSoon(std::string reason) {
+  if (stopping_ || !shutdownReason_.empty()) return;
+  shutdownReason_ = std::move(reason);
+  const timeval now{0, 0};
+  const auto callback = [](evutil_socket_t, short, void* loop) {
+    auto* self = static_cast<EventLoop*>(loop);
+    self->beginShutdown(self->shutdownReason_);
+  };
+  if (event_base_once(base_, -1, EV_TIMEOUT, callback, this, &now) != 0) {
+    log(LogLevel::Error, "cannot schedule the shutdown (" + shutdownReason_ + ")");
+  }
 }
 
 void EventLoop::defer(ConnectionId id, Deferred what) {

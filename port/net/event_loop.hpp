@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The driver of the sans-IO engine on libevent: listeners, connections, the tick, signals
 // and the clock. One thread, one event_base; the engine is called only from loop callbacks.
 //
@@ -68,6 +69,10 @@ struct LoopOptions {
   // After accept() fails for lack of descriptors (EMFILE), the listener pauses this long
   // instead of spinning on the still-readable listening socket.
   std::uint32_t acceptRetryMs = 1000;
+  // TLS handshakes started per second per client address (max_connect_rate); 0: no limit.
+  // A handshake costs the broker an asymmetric-key operation before any CONNECT can be
+  // counted, so without this one address could spend the broker's CPU without limit.
+  std::uint32_t maxTlsHandshakesPerSecond = 0;
 };
 
 // For $SYS statistics. Bytes are counted on the wire (TLS records included).
@@ -105,6 +110,9 @@ class EventLoop final : public Output, public Clock {
   // drops unfinished TLS handshakes, flushes and closes every connection (each one the
   // engine knows gets onClose), and cuts what is left after shutdownFlushTimeoutMs.
   void stop();
+  // As SIGTERM (the shutdown callback, then stop()), from a loop callback of its own: safe
+  // to call from inside an engine call, which must not be re-entered.
+  void shutdownSoon(std::string reason);
   void setSignalCallbacks(std::function<void()> onShutdown, std::function<void()> onReload);
   // Default: Error and Warning lines go to stderr.
   void setLogSink(std::function<void(LogLevel, std::string_view)> sink);
@@ -133,6 +141,7 @@ class EventLoop final : public Output, public Clock {
   bool init(std::string& error);
 
   void accept(Listener& listener, int fd, const std::string& peer);
+  bool admitTlsHandshake(const std::string& peer);
   bool deliverWire(Connection& c, Bytes wire);  // true if the engine heard of anything
   void onSocketReady(Connection& c, short what);
   bool onReadable(Connection& c);  // false once c is destroyed
@@ -151,6 +160,7 @@ class EventLoop final : public Output, public Clock {
   void endTurn();
   void tick();
   void onSignal(int signal);
+  void beginShutdown(const std::string& reason);
   void onShutdownDeadline();
   void pauseAccepting(Listener& listener, int error);
   void resumeAccepting(Listener& listener);
@@ -174,10 +184,15 @@ class EventLoop final : public Output, public Clock {
   bool stopRequested_ = false;
   bool stopping_ = false;
   NetCounters counters_;
+  // Handshakes per address in the current second; cleared when the second changes, so it
+  // holds at most the addresses of one second.
+  std::unordered_map<std::string, std::uint32_t> handshakesThisSecond_;
+  std::uint64_t handshakeSecond_ = 0;
   std::vector<std::uint8_t> readBuffer_;     // maxReadPerTurn bytes, shared by all sockets
   std::vector<std::uint8_t> plainScratch_;    // filter output on the receive path
   std::vector<std::uint8_t> wireScratch_;     // filter output on the receive path
   std::vector<std::uint8_t> sendScratch_;     // filter output on the send path
+  std::string shutdownReason_;  // for shutdownSoon()'s callback
   std::function<void()> onShutdown_;
   std::function<void()> onReload_;
   std::function<void(LogLevel, std::string_view)> logSink_;

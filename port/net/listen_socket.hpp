@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Listening sockets and socket-address formatting, kept apart from the loop so the bind
 // rules (dual stack, names, port 0) can be read and tested on their own.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "port/tls/cipher_suites.hpp"
 
 #include <mbedtls/ssl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Maps the `ciphers` option to mbedTLS cipher-suite ids. Operators arrive with OpenSSL
 // names from Mosquitto configs ("ECDHE-RSA-AES128-GCM-SHA256") or IANA names from
 // standards and scanners ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"); both are accepted, as

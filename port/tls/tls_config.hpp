@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything a TLS session needs from its listener, loaded once and then immutable:
 // certificate, key, CA chain, cipher list and the mbedtls_ssl_config that points at them.
 // Sessions share it through shared_ptr, so reloading certificates builds a new TlsConfig

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turns mbedTLS return codes, verification flags and TLS alerts into sentences an operator
 // can act on. mbedTLS's own texts ("X509 - Certificate verification failed, e.g. CRL, CA or
 // signature check failed") say what failed inside the library, not what the peer did.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Settings of one TLS listener, named after the Mosquitto keywords they come from
 // (certfile, keyfile, cafile, capath, crlfile, ciphers, tls_version, require_certificate,
 // use_identity_as_username, use_subject_as_username). See docs/security.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TLS side of one listener: loads certificate, key and CA from TlsOptions and hands
 // out a TlsSession per accepted connection (StreamFilterFactory).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "port/tls/tls_session.hpp"
 
 #include <climits>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Server side of one TLS 1.2 connection as a sans-IO StreamFilter over mbedTLS: the port
 // hands it socket bytes and writes out what it produces. mbedTLS reads and writes through
 // in-memory callbacks, so the handshake advances inside onReceive() and nothing blocks.

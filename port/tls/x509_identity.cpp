@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "port/tls/x509_identity.hpp"
 
 #include <mbedtls/oid.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The identity a client certificate gives a connection, for use_identity_as_username
 // (the subject's CN) and use_subject_as_username (the whole subject). The subject is
 // written as RFC 2253 text exactly like OpenSSL's XN_FLAG_RFC2253 output, which is what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One MQTT client connection of midge-bench: a non-blocking socket registered with the
 // runner's epoll, framed and decoded with the project's codec. It completes the QoS 1
 // and QoS 2 flows on both sides by itself and reports what the benchmark counts through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --mode connections: opens N idle clients, holds them for the duration, and reports the
 // connect rate, failures and what the connections cost the broker in resident memory.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The event loop shared by midge-bench's modes: one epoll set over every client socket
 // plus a timerfd for deadlines finer than a millisecond, the broker process sampler, and
 // the pacing of connection handshakes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-bench: an MQTT load generator that speaks the protocol itself (the project's
 // codec over non-blocking sockets and epoll), so that it depends on no broker's client
 // library and stays cheap enough not to be the bottleneck. Prints one JSON line.

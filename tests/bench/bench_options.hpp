@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command line of midge-bench: what load to generate and against which broker.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-bench's command line: every option a user can pass, and clear refusals.
 #include <string>
 #include <vector>

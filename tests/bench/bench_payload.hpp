@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The stamp at the start of every benchmark payload: what a subscriber needs to count
 // loss, duplicates and order per publisher, and to measure latency. Little-endian fixed
 // layout so any tool can read it: u64 sequence, u32 publisher id, u64 send time

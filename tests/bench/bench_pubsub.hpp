@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --mode pubsub: publishers and subscribers through the broker, with loss, duplicate,
 // order, throughput and latency accounting.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What midge-bench measures: latency distribution, per-stream sequence accounting, and
 // CPU and memory of the broker process and of the generator itself.
 #pragma once

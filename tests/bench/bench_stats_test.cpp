@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The measurements midge-bench reports: percentiles, loss/duplicate/order accounting,
 // the payload stamp, process sampling and the JSON line.
 #include <sys/wait.h>

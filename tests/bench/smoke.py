@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Smoke test for midge-bench against a real broker.
 
 Starts the broker on a free loopback port with a minimal config, waits until the port

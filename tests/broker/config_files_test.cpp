@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration read from disk: the main file, include_dir, unreadable files, and a
 // complete Mosquitto 2 deployment file.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One row per keyword: a good value and what it must change, a bad value and the fatal
 // diagnostic it must produce (file, line, keyword named in the message).
 #include <gtest/gtest.h>
@@ -171,6 +172,8 @@ const GoodRow kGoodRows[] = {
      [](const Config& c) { EXPECT_EQ(c.globalMaxConnections, 10000); }},
     {"connect_timeout", "connect_timeout 5\n",
      [](const Config& c) { EXPECT_EQ(c.connectTimeoutSeconds, 5u); }},
+    {"persistence_failure_timeout", "persistence_failure_timeout 0\n",
+     [](const Config& c) { EXPECT_EQ(c.persistenceFailureTimeoutSeconds, 0u); }},
     {"max_connect_rate", "max_connect_rate 200\n",
      [](const Config& c) { EXPECT_EQ(c.maxConnectRatePerSecond, 200u); }},
     {"memory_limit", "memory_limit 67108864\n",
@@ -193,6 +196,19 @@ const GoodRow kGoodRows[] = {
      [](const Config& c) { EXPECT_EQ(c.persistentClientExpirationSeconds, 30u * 86400u); }},
     {"persistent_client_expiration_years", "persistent_client_expiration 1y\n",
      [](const Config& c) { EXPECT_EQ(c.persistentClientExpirationSeconds, 365u * 86400u); }},
+    {"persistent_client_expiration_never", "persistent_client_expiration never\n",
+     [](const Config& c) { EXPECT_EQ(c.persistentClientExpirationSeconds, 0u); }},
+    {"max_sessions", "max_sessions 50\n", [](const Config& c) { EXPECT_EQ(c.maxSessions, 50u); }},
+    {"max_subscriptions_per_client", "max_subscriptions_per_client 7\n",
+     [](const Config& c) { EXPECT_EQ(c.maxSubscriptionsPerClient, 7u); }},
+    {"max_filters_per_subscribe", "max_filters_per_subscribe 0\n",
+     [](const Config& c) { EXPECT_EQ(c.maxFiltersPerSubscribe, 0u); }},
+    {"max_retained_burst", "max_retained_burst 20\n",
+     [](const Config& c) { EXPECT_EQ(c.maxRetainedBurst, 20u); }},
+    {"max_outbound_topic_aliases", "max_outbound_topic_aliases 4\n",
+     [](const Config& c) { EXPECT_EQ(c.maxOutboundTopicAliases, 4u); }},
+    {"check_session_owner", "check_session_owner false\n",
+     [](const Config& c) { EXPECT_FALSE(c.checkSessionOwner); }},
     {"persistence", "persistence true\n", [](const Config& c) { EXPECT_TRUE(c.persistence); }},
     {"retained_persistence", "retained_persistence true\n",
      [](const Config& c) { EXPECT_TRUE(c.persistence); }},
@@ -344,6 +360,8 @@ const BadRow kBadRows[] = {
      "global_max_connections"},
     {"connect_timeout_zero", "connect_timeout 0\n", 1, "connect_timeout"},
     {"max_connect_rate_negative", "max_connect_rate -3\n", 1, "max_connect_rate"},
+    {"persistence_failure_timeout_negative", "persistence_failure_timeout -1\n", 1,
+     "persistence_failure_timeout"},
     {"memory_limit_negative", "memory_limit -1\n", 1, "memory_limit"},
     {"retain_available_not_bool", "retain_available TRUE\n", 1, "retain_available"},
     {"queue_qos0_messages_missing", "queue_qos0_messages\n", 1, "queue_qos0_messages"},

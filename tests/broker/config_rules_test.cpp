@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rules that span lines: the file format, Mosquitto's listener and security scoping,
 // warnings for accepted-but-ignored keywords, and command line overrides.
 #include <gtest/gtest.h>

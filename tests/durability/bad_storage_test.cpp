@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bad storage with the real binary: a store file the broker must refuse makes it exit at
 // start with a message that names the file and the problem, and leaves the file exactly as
 // it was; a full disk at run time withholds the acknowledgement of the turn that could not
@@ -15,6 +16,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -280,6 +282,73 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
   sub.client->close();
   bystander.client->close();
   EXPECT_EQ(broker.stop(), 0);
+}
+
+// A store that keeps failing would otherwise have the broker refuse every durable client
+// for as long as it runs. After persistence_failure_timeout it stops with a non-zero
+// status instead, so that systemd (Restart=on-failure) or procd starts it again.
+TEST(DurabilityDiskFull, CommitsFailingLongerThanTheTimeoutStopTheBroker) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  BrokerProcess broker;
+  const std::string disk = broker.dataDir() + "/disk";
+  TmpfsMount mount(disk, "2m");
+  if (!mount.mounted()) {
+    GTEST_SKIP() << "cannot mount a tmpfs at " << disk << " (" << mount.error()
+                 << "): the disk-full test needs CAP_SYS_ADMIN";
+  }
+  broker.addConfigLine("persistence true");
+  broker.addConfigLine("persistence_location " + disk);
+  broker.addConfigLine("persistence_file midge.db");
+  broker.addConfigLine("persistence_failure_timeout 1");
+  broker.start();
+  struct LogOnFailure {
+    const BrokerProcess& broker;
+    ~LogOnFailure() {
+      if (::testing::Test::HasFailure() || std::uncaught_exceptions() > 0) {
+        std::cerr << "---- broker log ----\n" << broker.log() << "----\n";
+      }
+    }
+  } logOnFailure{broker};
+
+  SessionSpec durable;
+  durable.clientId = "stuck-sub";
+  {
+    Connected sub = connectSession(broker.port(), durable);
+    subscribe(*sub.client, durable, 1, "stuck/#", 1);
+    sub.client->send(wire::disconnect());
+  }
+  ASSERT_GT(fillUntilFull(disk + "/filler"), 0u);
+
+  // Each attempt is a turn that must commit, and fails; once they have failed for longer
+  // than the timeout, the next failure stops the broker.
+  const std::string big(256 * 1024, 'B');
+  SessionSpec pub;
+  pub.clientId = "stuck-pub";
+  pub.cleanStart = true;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  int attempts = 0;
+  while (broker.running() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RawClient> connection;
+    try {
+      connection = std::make_unique<RawClient>(broker.port());
+    } catch (const std::runtime_error&) {
+      continue;  // the listener is closed: the broker is stopping
+    }
+    RawClient& client = *connection;
+    wire::ConnectSpec connect;
+    connect.clientId = pub.clientId;
+    if (!client.send(wire::connect(connect))) continue;
+    client.send(wire::publish("stuck/t", big, 1, 1));
+    client.waitClosed(5s);
+    for (const RawPacket& packet : client.received()) {
+      EXPECT_NE(packet.type(), kPuback) << "a PUBACK for a message that was not committed";
+    }
+    ++attempts;
+  }
+  ASSERT_FALSE(broker.running()) << "still running after " << attempts << " failed commits";
+  EXPECT_EQ(broker.stop(), 1);
+  EXPECT_GE(broker.countInLog("without one success (persistence_failure_timeout 1)"), 1u);
+  EXPECT_GE(broker.countInLog("midge stopped: the store kept failing"), 1u);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/durability/crash_clients.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The clients of the crash test. Each runs on its own thread against a broker that is
 // killed and restarted under it, reconnects with a durable session (clean start 0) and
 // follows the MQTT rules a correct client must follow for the broker's guarantees to hold:

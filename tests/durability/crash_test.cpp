@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The crash test: QoS 1 and QoS 2 publishers and durable subscribers that come and go run
 // against a broker that is killed with SIGKILL at random moments and restarted on the same
 // store, many times. At the end every message the broker acknowledged (PUBACK for QoS 1,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/durability/durability_support.hpp"
 
 #include <sqlite3.h>
@@ -27,6 +28,9 @@ Connected connectSession(std::uint16_t port, const SessionSpec& spec) {
   connect.clientId = spec.clientId;
   connect.cleanStart = spec.cleanStart;
   connect.keepAlive = spec.keepAlive;
+  connect.username = spec.username;
+  connect.password = spec.password;
+  connect.will = spec.will;
   if (isV5(spec)) {
     connect.properties.push_back(0x11);  // Session Expiry Interval
     wire::putU32(connect.properties, spec.sessionExpiry);

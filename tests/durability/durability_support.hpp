@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the durability tests: a broker with persistence on in its own data
 // directory, MQTT sessions over the raw client that report Session Present, and small file
 // and SQLite utilities for checking what is on disk.
@@ -5,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tests/integration/broker_process.hpp"
@@ -23,6 +25,9 @@ struct SessionSpec {
   std::uint32_t sessionExpiry = 3600;  // v5 only
   std::uint16_t receiveMaximum = 0;    // v5 only; 0: not sent (65535)
   std::uint16_t keepAlive = 60;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<wire::Will> will;
 };
 
 struct Connected {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Restart tests against the real broker with persistence on: what a durable session held
 // when the broker stopped (SIGTERM) or crashed (SIGKILL) is there after the next start,
 // exactly as the MQTT spec and the durability contract in docs/persistence.md require.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/examples/alloc_counter.hpp"
 
 #include <atomic>

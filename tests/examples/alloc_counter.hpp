@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counts heap allocations made by code under test. alloc_counter.cpp replaces the global
 // operator new of the test executable that links it; only calls made inside measure() are
 // attributed, so the test's own containers do not count.

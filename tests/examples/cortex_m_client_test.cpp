@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tiny MQTT client of examples/cortex-m, on the host, against a scripted broker behind
 // a fake transport: what it sends is decoded with the project codec, what the broker says
 // is encoded with it. Partial sends and receives, refusals, timeouts, a broker that drops

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-embedded-app, the broker hosted inside an application: network clients (Eclipse
 // Paho) see a normal broker, plus the application's own in-process client publishing its
 // status and answering commands.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // midge-gateway-bridge against the real midge binary: a pseudo-terminal plays the serial
 // device, an Eclipse Paho client plays the application that reads the readings and sends
 // commands. Everything waits on events (log lines, messages, bytes on the pty) with

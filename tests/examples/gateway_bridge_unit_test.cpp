@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway bridge's pieces that need no broker: the device line protocol, the bounded
 // reading buffer, the reconnect back-off and the command line.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared-library accounting for tests/footprint/measure.
 
 A dynamically linked broker is only part of what a board has to carry: this resolves the

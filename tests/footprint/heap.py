@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Heap profile of Midge holding idle clients, for tests/footprint/measure --heap-profile.
 
 Runs the broker under heaptrack (LD_PRELOAD, so the profiled process is midge itself,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Debian's Mosquitto for an ARM architecture, for tests/footprint/measure.
 
 Downloads (apt-get download, never installs) mosquitto and the library packages it

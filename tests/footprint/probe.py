@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Process and connection probes for tests/footprint/measure.
 
 Starts a broker (natively or under qemu-user), waits for its listening socket without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the fuzz_codec seed corpus: valid packets of every type for every version, in
 // the fuzzer's input layout (version selector, chunk size, stream). Usage:
 //   codec_corpus_gen <output directory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the fuzz_engine seed corpus: short scripts in the language of engine_ops.hpp, one
 // per feature area (QoS flows, restarts, enhanced authentication, wills, store failures,
 // shared subscriptions, topic aliases, congestion, retained messages, takeover, $SYS...),

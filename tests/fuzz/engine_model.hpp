@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of fuzz_engine: an Output that frames and decodes everything the engine
 // sends, and a per-connection model of what the client sent, so that every answer can be
 // checked against the request it answers. A broken invariant aborts with a message naming

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The input language of fuzz_engine, shared with engine_corpus_gen which writes seeds in it.
 //
 // An input is two configuration bytes followed by operations until the input ends:

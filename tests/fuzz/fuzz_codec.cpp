@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the framer and every packet decoder, for all protocol versions.
 //
 // Input layout: byte 0 picks the version(s) (bits 0-1: 3.1, 3.1.1, 5.0, or all three);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over a whole Broker engine: several connections, the clock, congestion,
 // store failures and restarts over one MemoryStore, driven by the operation language of
 // engine_ops.hpp. Beyond "no crash, no leak, no sanitizer report" it checks, through

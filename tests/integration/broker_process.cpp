@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/integration/broker_process.hpp"
 
 #include <arpa/inet.h>
@@ -106,6 +107,11 @@ BrokerProcess::BrokerProcess() {
     throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
   }
   dir_ = pattern;
+  // Started as root without a `user` line, midge gives root up for the system user `midge`
+  // when the machine has one. Tests write their files into this root-only directory and
+  // expect the broker to use them as it did at start, whichever machine they run on;
+  // process tests set another value.
+  setEnvironment("MIDGE_DEFAULT_USER", "root");
 }
 
 BrokerProcess::~BrokerProcess() {
@@ -121,6 +127,12 @@ void BrokerProcess::addConfigLine(const std::string& line) { configLines_.push_b
 void BrokerProcess::addArgument(const std::string& argument) { arguments_.push_back(argument); }
 
 void BrokerProcess::setEnvironment(const std::string& name, const std::string& value) {
+  for (auto& pair : environment_) {
+    if (pair.first == name) {
+      pair.second = value;
+      return;
+    }
+  }
   environment_.emplace_back(name, value);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the real `midge` binary for integration, durability and security tests: writes a
 // configuration into a private temporary directory, starts the broker on a free loopback
 // port, waits until it accepts TCP connections, captures everything it writes to stdout
@@ -54,6 +55,7 @@ class BrokerProcess {
   // port() accepts TCP connections.
   void setWriteListener(bool write) { writeListener_ = write; }
   void addArgument(const std::string& argument);  // "{PORT}" becomes port(), as in lines
+  // Replaces an earlier value of the same variable. MIDGE_DEFAULT_USER is "root" unless set.
   void setEnvironment(const std::string& name, const std::string& value);
   void setStartTimeout(std::chrono::milliseconds timeout) { startTimeout_ = timeout; }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fixture other integration, durability and security tests build on: starting,
 // stopping, crashing and restarting the real broker, its log, arguments and environment.
 #include "tests/integration/broker_process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Other clients against the real broker, run as subprocesses: mosquitto_pub/mosquitto_sub
 // (MQTT 3.1, 3.1.1 and 5.0) and python paho (tests/integration/python).
 #include <gtest/gtest.h>
@@ -201,8 +202,9 @@ TEST_F(Interop, MosquittoSubSeesSysTopics) {
             0)
       << output;
   // Retained (RETAIN 1) once the first $SYS round ran, live (RETAIN 0) if it runs just now.
-  EXPECT_TRUE(output.rfind("$SYS/broker/version|1|midge version", 0) == 0 ||
-              output.rfind("$SYS/broker/version|0|midge version", 0) == 0)
+  const std::string version = std::string("|midge version ") + MIDGE_PROJECT_VERSION;
+  EXPECT_TRUE(output.rfind("$SYS/broker/version|1" + version, 0) == 0 ||
+              output.rfind("$SYS/broker/version|0" + version, 0) == 0)
       << output;
 }
 

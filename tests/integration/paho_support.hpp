@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Eclipse Paho MQTT C++ clients against the real broker: a fixture with one broker per test
 // and small helpers that wait for messages with a deadline.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bad input, byte by byte, against the real broker. Numbered by feature in the manner of
 // mosquitto's test/broker/01-bad-initial-packets: 01 CONNECT and the first packet,
 // 02 framing, 03 PUBLISH, 04 SUBSCRIBE/UNSUBSCRIBE, 05 time limits. After each bad input

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny blocking MQTT-over-TCP client for byte-exact tests: it sends whatever bytes a test
 // builds (well-formed or not) and reads packets back with timeouts. Packet builders encode
 // independently of the project's codec, so a codec bug cannot hide itself in both sides.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GoogleTest fixture for raw-socket tests: one broker per test, plus a bystander client that
 // connects and subscribes before the test's input, so each test can check that a bad
 // client disturbed nobody else.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Well-formed protocol flows checked byte for byte: QoS handshakes in both directions,
 // resends on a resumed session, wills, MQTT 3.1, retained flags and $-topics. Numbered by
 // feature: 10 QoS flows, 11 sessions, 12 wills, 13 versions, 14 retained and $SYS.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 5 features and configured limits, byte for byte: topic aliases both ways, Receive
 // Maximum, the client's Maximum Packet Size, reason codes on acks, server-side limits
 // announced in CONNACK (max_qos, retain_available, max_keepalive) and enforced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What acts while the broker starts: local-only mode without a listener, socket_domain and
 // bind_interface (a listener that cannot honour them stops the start), `user` (gives up root).
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 
 #include "tests/integration/broker_process.hpp"
 #include "tests/integration/raw_client.hpp"
+#include "tests/integration/subprocess.hpp"
 
 namespace midge::test {
 namespace {
@@ -145,6 +147,26 @@ TEST(StartupOptions, WithoutAListenerOnlyLoopbackIsServed) {
   for (const std::string& address : nonLoopbackAddresses()) {
     EXPECT_FALSE(tcpConnects(address, broker.port())) << "reachable on " << address;
   }
+  EXPECT_EQ(broker.stop(), 0);
+}
+
+// The version a user sees comes from the one in CMake's project(): --version prints it alone,
+// -h names it first, and the broker announces it at start.
+TEST(StartupOptions, VersionIsTheProjectVersion) {
+  const std::string expected = std::string("midge version ") + MIDGE_PROJECT_VERSION + "\n";
+  std::string output;
+  ASSERT_EQ(runToCompletion({midgeBinaryPath(), "--version"}, 30s, &output), 0) << output;
+  EXPECT_EQ(output, expected);
+
+  ASSERT_EQ(runToCompletion({midgeBinaryPath(), "-h"}, 30s, &output), 0) << output;
+  EXPECT_EQ(output.rfind(std::string("midge ") + MIDGE_PROJECT_VERSION + " ", 0), 0u) << output;
+  EXPECT_NE(output.find("--version"), std::string::npos) << output;
+
+  BrokerProcess broker;
+  broker.start();
+  EXPECT_TRUE(broker.waitForLog(std::string("midge version ") + MIDGE_PROJECT_VERSION + " starting",
+                                2s))
+      << broker.log();
   EXPECT_EQ(broker.stop(), 0);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A child process (mosquitto_sub, mosquitto_pub, python) whose combined stdout and stderr a
 // test reads while it runs. Ended by PID only; reaped in the destructor at the latest.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/memory/memory_store.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every way the store file can be unusable at start-up: open() must fail with a message
 // that names the file and the problem, and must leave an existing file exactly as it was.
 #include <sys/stat.h>
@@ -130,7 +131,7 @@ TEST_F(SqliteOpenErrors, SchemaFromTheFuture) {
   std::vector<char> content = readFile(path);
 
   std::string error = expectOpenFails(path);
-  EXPECT_NE(error.find("created by a newer Midge (schema 999, this build reads up to 1); "
+  EXPECT_NE(error.find("created by a newer Midge (schema 999, this build reads up to 2); "
                        "refusing to open"),
             std::string::npos)
       << error;

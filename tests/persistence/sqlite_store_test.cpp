@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "persistence/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -99,10 +100,10 @@ TEST(SqliteStore, NewFileIsStampedWalWithTheSchemaVersion) {
     auto store = openStore(path);
     SqliteStore::Settings settings = store->effectiveSettings();
     EXPECT_EQ(settings.journalMode, "wal");
-    EXPECT_EQ(settings.schemaVersion, 1);
+    EXPECT_EQ(settings.schemaVersion, 2);
   }
   RawDatabase raw(path);
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
   EXPECT_EQ(raw.integer("PRAGMA application_id"), 0x4D444745);
   // WAL is a property of the file: it stays on after the store closes.
   EXPECT_EQ(raw.integer("SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Direct SQLite access for tests: what an operator's sqlite3 shell or a second process does.
 #pragma once
 
@@ -15,8 +16,10 @@ namespace midge::store::testing {
 
 class RawDatabase {
  public:
-  explicit RawDatabase(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  enum class Mode { OpenExisting, Create };
+  explicit RawDatabase(const std::string& path, Mode mode = Mode::OpenExisting) {
+    const int flags = SQLITE_OPEN_READWRITE | (mode == Mode::Create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string problem = sqlite3_errmsg(db_);
       sqlite3_close(db_);
       throw std::runtime_error("cannot open " + path + ": " + problem);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The contract every Store keeps (core/store/store.hpp), as one type-parameterised suite.
 // A store's test file instantiates it with a factory:
 //
@@ -96,6 +97,32 @@ TYPED_TEST_P(StoreContract, SessionRoundTripsWithAndWithoutWill) {
   EXPECT_EQ(snapshot.sessions[1], plain);
   EXPECT_EQ(snapshot.sessions[2], withWill);
   ASSERT_TRUE(snapshot.sessions[0].will.has_value());
+}
+
+TYPED_TEST_P(StoreContract, SessionIdentityRoundTrips) {
+  SessionRecord alice = session("alice-phone");
+  alice.username = "alice";
+  alice.certIdentity = "CN=alice-phone,O=Fleet";
+  alice.listenerIndex = 2;
+  SessionRecord anonymous = session("anonymous");
+  anonymous.username.reset();
+  SessionRecord emptyName = session("empty-name");
+  emptyName.username = "";  // an empty user name is not the same as none
+  SessionRecord unknown = session("unknown");
+  unknown.identityKnown = false;
+  for (const SessionRecord* record : {&alice, &anonymous, &emptyName, &unknown}) {
+    this->store_->saveSession(*record);
+  }
+  this->commit();
+
+  Snapshot snapshot = this->load();
+  ASSERT_EQ(snapshot.sessions.size(), 4u);
+  EXPECT_EQ(snapshot.sessions[0], alice);
+  EXPECT_EQ(snapshot.sessions[1], anonymous);
+  EXPECT_EQ(snapshot.sessions[2], emptyName);
+  EXPECT_EQ(snapshot.sessions[3], unknown);
+  EXPECT_FALSE(snapshot.sessions[1].username.has_value());
+  ASSERT_TRUE(snapshot.sessions[2].username.has_value());
 }
 
 TYPED_TEST_P(StoreContract, SavingASessionAgainReplacesIt) {
@@ -450,7 +477,7 @@ TYPED_TEST_P(StoreContract, ManyDeliveriesCommitTogether) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, EmptyStoreLoadsNothingAndHasNothingPending,
-                            WritesArePendingUntilCommit, SessionRoundTripsWithAndWithoutWill,
+                            WritesArePendingUntilCommit, SessionRoundTripsWithAndWithoutWill, SessionIdentityRoundTrips,
                             SavingASessionAgainReplacesIt, SubscriptionsRoundTripReplaceAndDelete,
                             MessagesAndDeliveriesRoundTripEveryField,
                             SavingAnExistingMessageIdChangesNothing,

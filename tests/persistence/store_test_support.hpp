@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record builders, comparisons and a temporary directory for the store tests.
 #pragma once
 
@@ -25,7 +26,8 @@ inline bool operator==(const WillRecord& a, const WillRecord& b) {
 inline bool operator==(const SessionRecord& a, const SessionRecord& b) {
   return a.clientId == b.clientId && a.protocolVersion == b.protocolVersion &&
          a.expirySeconds == b.expirySeconds && a.disconnectedAt == b.disconnectedAt &&
-         a.will == b.will;
+         a.will == b.will && a.identityKnown == b.identityKnown && a.username == b.username &&
+         a.certIdentity == b.certIdentity && a.listenerIndex == b.listenerIndex;
 }
 inline bool operator==(const SubscriptionRecord& a, const SubscriptionRecord& b) {
   return a.clientId == b.clientId && a.filter == b.filter && a.options == b.options &&
@@ -51,6 +53,8 @@ inline bool operator==(const RetainedRecord& a, const RetainedRecord& b) {
 inline void PrintTo(const SessionRecord& s, std::ostream* os) {
   *os << "session{" << s.clientId << ", v" << static_cast<int>(s.protocolVersion)
       << ", expiry " << s.expirySeconds << ", at " << s.disconnectedAt
+      << (s.identityKnown ? ", user " + s.username.value_or("<none>") : ", identity unknown")
+      << ", cert '" << s.certIdentity << "', listener " << s.listenerIndex
       << (s.will ? ", will}" : "}");
 }
 inline void PrintTo(const SubscriptionRecord& s, std::ostream* os) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ACL files with the real broker: refused publishes (v5 reason code, 3.1.1 silent drop),
 // reads filtered on delivery (retained messages included), %c and %u patterns, and
 // per-listener ACL files. No password file: user names are taken as given

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits with the real broker: each configured limit refuses the client that exceeds it
 // with the specified answer, logs it, and leaves every other client alone. The last test
 // checks that a subscriber which stops reading cannot make the broker's memory grow.

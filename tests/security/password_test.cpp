@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 // Password files with the real broker: files written by mosquitto_passwd and by
 // midge-passwd, refusals with the right code for each protocol version, and SIGHUP reloads
 // that admit new users or keep the previous file when the new one is broken.
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 #include <csignal>
 #include <iostream>
@@ -194,6 +197,32 @@ TEST_F(SecurityPasswords, BrokenFileOnReloadKeepsThePreviousOne) {
   reload("reload failed, keeping the previous files");
   EXPECT_EQ(connectAs(kV311, "alice", "s3cret"), 0);
   EXPECT_TRUE(broker_.running());
+}
+
+// Mosquitto 2.0 warns about these too: the hashes can be brute-forced offline, and the ACL
+// is a map of who may read what. A warning, not a refusal, so an upgrade does not stop a
+// broker whose files were always like that.
+TEST_F(SecurityPasswords, FilesReadableByEveryUserAreWarnedAboutAtLoadAndReload) {
+  tool({mosquittoPasswd(), "-c", "-b", passwordFile_, "alice", "s3cret"});
+  const std::string aclFile = broker_.dataDir() + "/acl";
+  writeFile(aclFile, "user alice\ntopic readwrite alice/#\n");
+  ASSERT_EQ(::chmod(passwordFile_.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(aclFile.c_str(), 0640), 0);
+  broker_.addConfigLine("acl_file " + aclFile);
+  startBroker();
+  EXPECT_TRUE(broker_.waitForLog(
+      "password_file " + passwordFile_ + " has world readable permissions (mode 0644)", 3s));
+  EXPECT_EQ(broker_.countInLog("acl_file " + aclFile + " has world readable"), 0u);
+  EXPECT_EQ(connectAs(kV5, "alice", "s3cret"), 0);
+
+  ASSERT_EQ(::chmod(passwordFile_.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(aclFile.c_str(), 0604), 0);
+  const std::size_t mark = broker_.logMark();
+  reload("reloaded password and ACL files");
+  EXPECT_TRUE(broker_.waitForLog("acl_file " + aclFile + " has world readable permissions", 3s,
+                                 mark));
+  EXPECT_EQ(broker_.countInLog("password_file " + passwordFile_ + " has world", mark), 0u);
+  EXPECT_EQ(connectAs(kV311, "alice", "s3cret"), 0);
 }
 
 }  // namespace

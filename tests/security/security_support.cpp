@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/security/security_support.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the security tests: client tools run as subprocesses (mosquitto_pub,
 // mosquitto_sub, mosquitto_passwd, midge-passwd, openssl), certificates generated with the
 // openssl tool at run time (no key is ever committed), files, and the broker's RSS.

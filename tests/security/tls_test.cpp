@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLS listeners of the real broker, driven by Eclipse Paho MQTT C++ (linked against the
 // SSL build of the Paho C library) and by mosquitto_pub/mosquitto_sub: good, wrong-CA and
 // expired certificates, client certificates, certificate identities in ACL patterns,
@@ -270,6 +271,44 @@ TEST_F(SecurityTls, HandshakeThatStallsIsDroppedAfterTheTimeout) {
   EXPECT_GE(Clock::now() - opened, 5s);  // the handshake timeout, not an error
   EXPECT_TRUE(broker_.waitForLog("TLS handshake not done within", 3s));
   EXPECT_LT(publishReason(paho, "tls/after-stall", "fine"), 0x80);  // still served
+}
+
+// Each handshake costs the broker a private-key operation before any CONNECT is read, so
+// max_connect_rate counts handshakes per address too: over the rate, the socket is closed
+// at accept instead of waiting for a ClientHello.
+TEST_F(SecurityTls, HandshakesOverMaxConnectRateAreClosedAtAccept) {
+  startTls(pki("server.crt"), pki("server.key"), {"max_connect_rate 2"});
+  std::vector<std::unique_ptr<RawClient>> sockets;  // TCP only: never send a ClientHello
+  for (int i = 0; i < 10; ++i) sockets.push_back(std::make_unique<RawClient>(broker_.port()));
+  // Ten connections span at most two one-second windows, so at least six are over the
+  // rate. Those within it wait for their handshake (10 s), far beyond this deadline.
+  std::vector<bool> closed(sockets.size(), false);
+  int closedCount = 0;
+  const auto deadline = Clock::now() + 5s;
+  while (closedCount < 6 && Clock::now() < deadline) {
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+      if (!closed[i] && sockets[i]->waitClosed(20ms)) {
+        closed[i] = true;
+        ++closedCount;
+      }
+    }
+  }
+  EXPECT_GE(closedCount, 6);
+  EXPECT_TRUE(broker_.waitForLog("too many TLS handshakes from this address (max_connect_rate)", 3s));
+  sockets.clear();
+
+  // The limit is per second: a real client gets through once the window has moved on.
+  bool served = false;
+  const auto retryUntil = Clock::now() + 10s;
+  for (int attempt = 0; !served && Clock::now() < retryUntil; ++attempt) {
+    try {
+      mqtt::async_client& paho = pahoConnected("paho-after-flood-" + std::to_string(attempt), pki("ca.crt"));
+      served = publishReason(paho, "tls/after-flood", "fine") < 0x80;
+    } catch (const std::exception&) {
+      // Refused within the same second; the next attempt lands in a later one.
+    }
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST_F(SecurityTls, ReloadServesTheNewCertificateAndKeepsConnectedClients) {

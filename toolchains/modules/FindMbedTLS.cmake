@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Debian's libmbedtls-dev (2.28) ships neither a CMake config nor a pkg-config file, so
 # this module finds the three libraries and the headers and checks the version.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compiler flags shared by every Midge target. Shipping targets link midge_flags;
 # tests link midge_test_flags, which keeps the warnings but allows exceptions and RTTI
 # because Eclipse Paho MQTT C++ reports errors by throwing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/cortex-m/client/fixed_encoder.hpp"
 
 #include <cstring>

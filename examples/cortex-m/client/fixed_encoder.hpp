@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 3.1.1 client packets encoded into a caller's fixed buffer, for targets without a
 // heap. The project codec's encoders append to a std::vector (the broker reuses one per
 // connection); a microcontroller wants a static array instead, so the few packets a client

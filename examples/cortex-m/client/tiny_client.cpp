@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/cortex-m/client/tiny_client.hpp"
 
 #include <cstring>

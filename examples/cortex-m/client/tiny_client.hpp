@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small MQTT 3.1.1 client for microcontrollers and small Linux gateways: CONNECT with a
 // will, SUBSCRIBE, PUBLISH at QoS 0 and 1 with retransmission, keep-alive, and incoming
 // PUBLISH at QoS 0 and 1. It decodes with the project codec (core/codec) and encodes into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The network seam between the tiny MQTT client and a board: two function pointers and a
 // context, in the shape of coreMQTT's TransportInterface_t, so an lwIP socket, a cellular
 // modem's AT socket or a TLS session can sit behind it without the client knowing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the firmware needs from a board. board_generic.cpp implements it for any Cortex-M
 // (SysTick for time, no network); a real port replaces the network and sensor functions
 // with the vendor SDK's (lwIP sockets, a Wi-Fi or cellular modem's AT socket, a W5500...).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A board that any Cortex-M has: SysTick for time, WFI for idle. It has no network, no
 // sensor and no LED, so the firmware built with it links and runs (and shows its size)
 // but never connects; replace the marked functions with your SDK's.

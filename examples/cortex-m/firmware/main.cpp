@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sensor firmware for a Cortex-M4F: publishes the temperature every 10 s at QoS 1, keeps a
 // retained online/offline status (the offline one as the MQTT will), and switches an LED
 // from commands on devices/<id>/cmd. A bare-metal super-loop; everything lives in one

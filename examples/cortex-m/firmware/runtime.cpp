@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ runtime pieces a heap-less bare-metal image provides itself.
 //
 // No heap: the linker script reserves none, and these definitions make any allocation a

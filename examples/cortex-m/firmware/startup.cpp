@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reset and exception vectors for a Cortex-M4F, and the C++ runtime start: copy .data,
 // zero .bss, enable the FPU, run static constructors, call main(). The chip vendor's
 // startup file replaces this one in a real product (it lists the peripheral interrupts).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ACL used by the table test and by the cross-check against a real mosquitto broker.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Feeds the fixture ACL to a real mosquitto broker and checks that it decides a selection of
 // rows the way AclFile does. Rows where Midge is deliberately stricter (identities with '/')
 // or which need $SYS or empty client ids are left out.

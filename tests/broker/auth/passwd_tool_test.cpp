@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the built midge-passwd the way an operator would and checks the files it leaves.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -188,6 +189,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCall{"LegacyHash", {"-H", "sha512", "-b", "FILE", "bob", "pw"}, "", "sha512-pbkdf2"},
         BadCall{"UnknownHash", {"-H", "md5", "-b", "FILE", "bob", "pw"}, "", "Unknown hash"},
         BadCall{"ZeroIterations", {"-I", "0", "-b", "FILE", "bob", "pw"}, "", "iterations"},
+        // The broker would refuse the file it wrote.
+        BadCall{"IterationsAboveTheCap", {"-I", "1000001", "-b", "FILE", "bob", "pw"}, "",
+                "from 1 to 1000000"},
         BadCall{"MissingFileWithoutCreate", {"-b", "MISSING", "bob", "pw"}, "", "cannot open"}),
     [](const ::testing::TestParamInfo<BadCall>& row) { return std::string(row.param.name); });
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "broker/auth/password_file.hpp"
 
 #include <gtest/gtest.h>
@@ -106,6 +107,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "iteration count '0'"},
         BadLine{"IterationsNotANumber", "carol:$7$1x1$" + kValidSalt + "$" + kValidHash,
                 "iteration count '1x1'"},
+        // Each login would run them all on the event loop: minutes per CONNECT.
+        BadLine{"IterationsAboveTheCap", "carol:$7$1000001$" + kValidSalt + "$" + kValidHash,
+                "iteration count 1000001 is above the limit of 1000000"},
         BadLine{"IterationsOverflow", "carol:$7$99999999999$" + kValidSalt + "$" + kValidHash,
                 "iteration count"},
         BadLine{"Pbkdf2MissingHash", "carol:$7$101$" + kValidSalt, "$7$ITERATIONS$SALT$HASH"},
@@ -113,6 +117,29 @@ INSTANTIATE_TEST_SUITE_P(
                 "$6$SALT$HASH"},
         BadLine{"DuplicateUser", kAliceLine, "user 'alice' is listed twice"}),
     [](const ::testing::TestParamInfo<BadLine>& row) { return std::string(row.param.name); });
+
+TEST(PasswordFile, AcceptsIterationCountsUpToTheCap) {
+  PasswordFile file =
+      parseOrFail("carol:$7$1000000$" + kValidSalt + "$" + kValidHash + "\n" + kAliceLine);
+  EXPECT_EQ(file.size(), 2u);
+}
+
+// An unknown user is checked against a stand-in hash; a stand-in cheaper than the users'
+// own hashes would make "no such user" answer faster than "wrong password".
+TEST(PasswordFile, UnknownUserCostsAsMuchAsTheUsersOfTheFile) {
+  const std::string dear = "$7$50000$" + kValidSalt + "$" + kValidHash;
+  PasswordFile file = parseOrFail("carol:" + dear + "\ndave:" + dear + "\n" + kAliceLine);
+  EXPECT_EQ(file.unknownUserStandIn().kind, HashKind::Sha512Pbkdf2);
+  EXPECT_EQ(file.unknownUserStandIn().iterations, 50000u);
+  EXPECT_FALSE(file.check("mallory", asBytes("secret")));
+
+  PasswordFile legacy = parseOrFail(kBobLine + "\n");
+  EXPECT_EQ(legacy.unknownUserStandIn().kind, HashKind::Sha512);
+
+  PasswordFile empty = parseOrFail("# nobody yet\n");
+  EXPECT_EQ(empty.unknownUserStandIn().iterations, kDefaultIterations);
+  EXPECT_FALSE(empty.check("mallory", asBytes("secret")));
+}
 
 TEST(PasswordFile, LoadReportsUnreadableFile) {
   TempDir dir;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the auth tests: temporary directories, running programs, a real mosquitto.
 #pragma once
 

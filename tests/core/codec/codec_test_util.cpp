@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/core/codec/codec_test_util.hpp"
 
 #include <algorithm>

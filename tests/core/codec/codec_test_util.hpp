@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the codec tests: hex byte vectors, frames over them, and a textual
 // dump of a decoded packet so that round trips compare every field with readable diffs.
 #pragma once

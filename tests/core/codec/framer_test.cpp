@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framer over every split of a stream, and its limits.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One row per rule a peer can break, with the error kind the engine will map to a reason
 // code (0x81 Malformed, 0x82 Protocol Error, 0x84 Unsupported Protocol Version).
 #include <gtest/gtest.h>
@@ -188,6 +189,9 @@ std::vector<BadCase> badCases() {
       {"PublishV5ContentTypeInvalidUtf8", V5, publishV5(props("03 00 01 80")), kMalformed},
       {"PublishV5UnknownProperty0", V5, publishV5(props("00")), kMalformed},
       {"PublishV5UnknownProperty2B", V5, publishV5(props("2b 00")), kMalformed},
+      // 257 = 0x81 0x02: narrowed to one byte it would read as Payload Format Indicator.
+      {"PublishV5PropertyId257", V5, publishV5(props("81 02 01")), kMalformed},
+      {"ConnectV5PropertyId0x80", V5, connectV5(props("80 01 00")), kMalformed},
 
       // --- PUBACK / PUBREC / PUBREL / PUBCOMP ---
       {"PubackHeaderFlags", V311, packet(0x41, "00 01"), kMalformed},
@@ -216,6 +220,10 @@ std::vector<BadCase> badCases() {
       // --- SUBSCRIBE ---
       {"SubscribeHeaderFlags0000", V311, packet(0x80, "00 01 00 01 61 00"), kMalformed},
       {"SubscribeHeaderFlags0011", V5, packet(0x83, "00 01 00 00 01 61 00"), kMalformed},
+      // DUP on these is a 3.1 habit; 3.1.1 and 5.0 fixed the flags at 0010.
+      {"SubscribeDupV311", V311, packet(0x8a, "00 01 00 01 61 00"), kMalformed},
+      {"PubrelDupV5", V5, packet(0x6a, "00 01"), kMalformed},
+      {"UnsubscribeDupV311", V311, packet(0xaa, "00 01 00 01 61"), kMalformed},
       {"SubscribePacketIdZero", V311, packet(0x82, "00 00 00 01 61 00"), kProtocol},
       {"SubscribeNoFilterV311", V311, packet(0x82, "00 01"), kProtocol},
       {"SubscribeNoFilterV5", V5, packet(0x82, "00 01 00"), kProtocol},
@@ -335,6 +343,16 @@ TEST(MalformedPacket, ErrorDetailsSayWhatWasWrong) {
   ASSERT_FALSE(misplaced.ok());
   EXPECT_STREQ(misplaced.error().detail,
                "Session Expiry Interval property not allowed in this packet");
+}
+
+TEST(MalformedPacket, Mqtt31ResendsWithDupAreAccepted) {
+  // A 3.1 client resends these with DUP after a reconnect; closing it would loop forever.
+  for (const ByteVector& wire : {packet(0x6a, "00 07"), packet(0x8a, "00 07 00 01 61 01"),
+                                 packet(0xaa, "00 07 00 01 61")}) {
+    const Result<Packet> decoded = decodeWire(wire, V31);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().detail;
+  }
+  EXPECT_FALSE(decodeWire(packet(0x6b, "00 07"), V31).ok()) << "QoS 3 is never valid";
 }
 
 }  // namespace

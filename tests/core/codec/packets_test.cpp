@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Known-good byte vectors for every packet type and version (the spec's examples where it
 // has them): each decodes to the expected fields, and re-encoding gives the same bytes
 // unless the input used a non-canonical (but legal) form.
@@ -249,6 +250,24 @@ TEST(PerTypeApi, DecodersMatchTheDispatcher) {
   const Result<Ack> notAnAck = decodeAck(frameOf(packet(0xc0, "")), V311);
   ASSERT_FALSE(notAnAck.ok());
   EXPECT_EQ(notAnAck.error().kind, ErrorKind::ImplementationError);
+}
+
+TEST(Encoders, ABurstIntoOneBufferGrowsItGeometrically) {
+  // A turn appends every packet for one connection to one buffer. Growing it by exactly
+  // each packet's size would copy the whole buffer once per packet.
+  std::vector<std::uint8_t> out;
+  Publish publish;
+  publish.topic = "fleet/gateway-7/readings";
+  const std::vector<std::uint8_t> payload(100, 0x42);
+  publish.payload = Bytes(payload.data(), payload.size());
+  constexpr int kPackets = 10000;
+  int reallocations = 0;
+  for (int i = 0; i < kPackets; ++i) {
+    const std::size_t capacity = out.capacity();
+    ASSERT_TRUE(encodePublish(publish, ProtocolVersion::V311, out).ok());
+    if (out.capacity() != capacity) ++reallocations;
+  }
+  EXPECT_LT(reallocations, 40) << "over " << kPackets << " packets";
 }
 
 }  // namespace

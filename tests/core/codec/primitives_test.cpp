@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Variable byte integers, UTF-8 validation and the bounded reader.
 #include <gtest/gtest.h>
 

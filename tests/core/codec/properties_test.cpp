@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every MQTT 5 property against every packet type (spec table 2-4), duplicates, and the
 // encoder's body/preEncoded handling.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // encode -> frame -> decode for every packet type in every version, plus the encoder's
 // refusals for fields that cannot be represented.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine allocates when a session, a subscription or a message comes into being, and
 // not on the paths that repeat between them: a ping, an ack, a delivery through an
 // existing subscription reuse what is there (design brief: bounded, predictable memory on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CONNECT handling: versions, client identifiers, takeover, keep-alive, limits announced.
 #include "tests/core/engine/harness.hpp"
 
@@ -224,10 +225,10 @@ codec::Connect connectWithMaximumPacketSize(std::string_view clientId, std::uint
 
 TEST(EngineConnect, ConnackRespectsTheClientsMaximumPacketSize) {
   Harness harness;
-  // The default CONNACK (Receive Maximum, Topic Alias Maximum) is 11 bytes; without the
-  // Topic Alias Maximum it is 8.
+  // The default CONNACK (Receive Maximum, Topic Alias Maximum, Maximum Packet Size) is 16
+  // bytes; without the Topic Alias Maximum it is 13.
   auto small = harness.open();
-  small->send(connectWithMaximumPacketSize("small", 10));
+  small->send(connectWithMaximumPacketSize("small", 15));
   ASSERT_TRUE(small->hasPacket());
   auto connack = small->nextAs<codec::Connack>();
   EXPECT_EQ(connack.reasonCode, 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MQTT 5 enhanced authentication through the Authenticator seam: a two-step
 // challenge/response method, as a SCRAM or token method would plug in.
 #include "tests/core/engine/harness.hpp"

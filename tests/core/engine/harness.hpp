@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Drives a whole Broker engine without sockets: a fake clock, an Output that frames what
 // the engine sends per connection, and clients that speak through the real codec.
 #pragma once
@@ -91,7 +92,8 @@ class Client {
 
   codec::Connack connect(std::string_view clientId, bool cleanStart = true,
                          std::optional<std::uint32_t> sessionExpiry = std::nullopt,
-                         std::optional<codec::Will> will = std::nullopt);
+                         std::optional<codec::Will> will = std::nullopt,
+                         std::optional<std::string_view> username = std::nullopt);
   void subscribe(std::string_view filter, std::uint8_t options, std::uint32_t identifier = 0);
   void publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                bool retain = false, std::uint16_t packetId = 0);
@@ -121,9 +123,9 @@ class Harness {
   }
   Broker& broker() { return *broker_; }
 
-  std::unique_ptr<Client> open(codec::ProtocolVersion version = codec::ProtocolVersion::V5) {
+  std::unique_ptr<Client> open(codec::ProtocolVersion version = codec::ProtocolVersion::V5,
+                               PeerInfo peer = {}) {
     const ConnectionId id = nextId_++;
-    PeerInfo peer;
     peer.address = "127.0.0.1:" + std::to_string(40000 + id);
     broker_->onOpen(id, peer);
     return std::make_unique<Client>(*this, id, version);
@@ -193,8 +195,10 @@ inline void Client::dropConnection() {
 
 inline codec::Connack Client::connect(std::string_view clientId, bool cleanStart,
                                       std::optional<std::uint32_t> sessionExpiry,
-                                      std::optional<codec::Will> will) {
+                                      std::optional<codec::Will> will,
+                                      std::optional<std::string_view> username) {
   codec::Connect connect;
+  connect.username = username;
   connect.version = version_;
   connect.cleanStart = cleanStart;
   connect.keepAlive = 60;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // QoS flows, routing, subscription options, shared subscriptions, retained messages,
 // topic aliases, expiry and flow control.
 #include "tests/core/engine/harness.hpp"

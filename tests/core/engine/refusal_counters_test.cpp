@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every refusal leaves a trace an operator can watch: the $SYS/broker/midge/... counters.
 #include <map>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sessions across connections and restarts: resume, resend with DUP, wills, expiry, and the
 // group-commit rule that nothing is acknowledged before the store commits.
 #include "tests/core/engine/harness.hpp"

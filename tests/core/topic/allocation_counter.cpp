@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replacing the global operator new/delete is the one process-wide hook the language
 // offers for counting allocations; it lives in its own file so that no call site is
 // inlined against it.

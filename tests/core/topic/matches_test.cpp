@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The matching examples of MQTT 3.1.1 / 5.0 section 4.7, checked against matches(), the
 // subscription tree and the retained index, so the three can never disagree on them.
 #include <gtest/gtest.h>
@@ -79,7 +80,7 @@ TEST(Matches, SpecExamples) {
 TEST(Matches, SubscriptionTreeAgreesOnSpecExamples) {
   for (const MatchRow& row : kSpecExamples) {
     SubscriptionTree tree;
-    tree.subscribe(row.filter, Subscription{7, 1, 0});
+    tree.subscribe(row.filter, Subscription{7, 1, false, 0});
     int calls = 0;
     tree.match(
         row.topic, [&](const Subscription& s) {

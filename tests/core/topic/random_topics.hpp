@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Random topic names and filters over a tiny alphabet, so that random pairs match often
 // and the edge cases (empty levels, $-topics, '#' matching the parent) come up by chance.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Randomized cross-check of the trie against the brute-force matches(): thousands of
 // filters and topics from a fixed seed, through subscribe, match, unsubscribe and pruning.
 #include <gtest/gtest.h>
@@ -57,7 +58,7 @@ TEST(SubscriptionTreeRandom, AgreesWithBruteForceThroughChurn) {
     ASSERT_TRUE(validateTopicFilter(key.first).ok()) << key.first;
     const bool existed = model.count(key) != 0;
     const std::uint32_t identifier = nextIdentifier++;
-    EXPECT_EQ(tree.subscribe(key.first, Subscription{key.second, 0, identifier}), existed);
+    EXPECT_EQ(tree.subscribe(key.first, Subscription{key.second, 0, false, identifier}), existed);
     model[key] = identifier;
   }
   EXPECT_EQ(tree.subscriptionCount(), model.size());
@@ -93,7 +94,7 @@ TEST(SubscriptionTreeRandom, SharedGroupsDeliverOncePerGroupToAMemberThatCanTake
     const auto key = std::make_pair(group, inner);
     const auto id = groupIds.emplace(key, static_cast<std::uint32_t>(groupIds.size())).first->second;
     const bool existed = !groups[key].insert(subscriber).second;
-    EXPECT_EQ(tree.subscribe("$share/" + group + "/" + inner, Subscription{subscriber, 0, id}),
+    EXPECT_EQ(tree.subscribe("$share/" + group + "/" + inner, Subscription{subscriber, 0, false, id}),
               existed);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -59,10 +60,10 @@ TEST(SubscriptionTree, EmptyTreeMatchesNothing) {
 
 TEST(SubscriptionTree, ReportsEverySubscriberOfEveryMatchingFilter) {
   SubscriptionTree tree;
-  EXPECT_FALSE(tree.subscribe("sport/tennis", Subscription{1, 0, 10}));
-  EXPECT_FALSE(tree.subscribe("sport/+", Subscription{1, 1, 11}));
-  EXPECT_FALSE(tree.subscribe("sport/#", Subscription{2, 2, 12}));
-  EXPECT_FALSE(tree.subscribe("golf/#", Subscription{3, 0, 13}));
+  EXPECT_FALSE(tree.subscribe("sport/tennis", Subscription{1, 0, false, 10}));
+  EXPECT_FALSE(tree.subscribe("sport/+", Subscription{1, 1, false, 11}));
+  EXPECT_FALSE(tree.subscribe("sport/#", Subscription{2, 2, false, 12}));
+  EXPECT_FALSE(tree.subscribe("golf/#", Subscription{3, 0, false, 13}));
   EXPECT_EQ(tree.subscriptionCount(), 4u);
 
   auto got = deliveries(tree, "sport/tennis");
@@ -76,21 +77,21 @@ TEST(SubscriptionTree, ReportsEverySubscriberOfEveryMatchingFilter) {
 
 TEST(SubscriptionTree, ResubscribeReplacesOptionsAndSaysSo) {
   SubscriptionTree tree;
-  EXPECT_FALSE(tree.subscribe("a/b", Subscription{4, 0, 0}));
-  EXPECT_TRUE(tree.subscribe("a/b", Subscription{4, 2, 99}));
+  EXPECT_FALSE(tree.subscribe("a/b", Subscription{4, 0, false, 0}));
+  EXPECT_TRUE(tree.subscribe("a/b", Subscription{4, 2, false, 99}));
   EXPECT_EQ(tree.subscriptionCount(), 1u);
   EXPECT_EQ(deliveries(tree, "a/b"), (std::vector<Delivery>{{4, 2, 99}}));
-  EXPECT_FALSE(tree.subscribe("a/+", Subscription{4, 0, 0})) << "another filter is new";
-  EXPECT_FALSE(tree.subscribe("$share/g/a/b", Subscription{4, 0, 0}))
+  EXPECT_FALSE(tree.subscribe("a/+", Subscription{4, 0, false, 0})) << "another filter is new";
+  EXPECT_FALSE(tree.subscribe("$share/g/a/b", Subscription{4, 0, false, 0}))
       << "the shared form of the same filter is a different subscription";
-  EXPECT_TRUE(tree.subscribe("$share/g/a/b", Subscription{4, 1, 0}));
+  EXPECT_TRUE(tree.subscribe("$share/g/a/b", Subscription{4, 1, false, 0}));
   EXPECT_EQ(tree.subscriptionCount(), 3u);
 }
 
 TEST(SubscriptionTree, UnsubscribeReportsWhetherThereWasOne) {
   SubscriptionTree tree;
-  tree.subscribe("a/b", Subscription{1, 0, 0});
-  tree.subscribe("$share/g/a/b", Subscription{2, 0, 0});
+  tree.subscribe("a/b", Subscription{1, 0, false, 0});
+  tree.subscribe("$share/g/a/b", Subscription{2, 0, false, 0});
   EXPECT_FALSE(tree.unsubscribe("a/c", 1)) << "no such filter";
   EXPECT_FALSE(tree.unsubscribe("a", 1)) << "a prefix node is not a subscription";
   EXPECT_FALSE(tree.unsubscribe("a/b", 9)) << "no such subscriber";
@@ -110,10 +111,10 @@ TEST(SubscriptionTree, UnsubscribeReportsWhetherThereWasOne) {
 
 TEST(SubscriptionTree, UnsubscribePrunesOnlyEmptyBranches) {
   SubscriptionTree tree;
-  tree.subscribe("a/b/c", Subscription{1, 0, 0});
-  tree.subscribe("a/b/d", Subscription{1, 0, 0});
-  tree.subscribe("a/+/#", Subscription{2, 0, 0});
-  tree.subscribe("$share/g/a/b/c", Subscription{3, 0, 0});
+  tree.subscribe("a/b/c", Subscription{1, 0, false, 0});
+  tree.subscribe("a/b/d", Subscription{1, 0, false, 0});
+  tree.subscribe("a/+/#", Subscription{2, 0, false, 0});
+  tree.subscribe("$share/g/a/b/c", Subscription{3, 0, false, 0});
   EXPECT_EQ(tree.nodeCount(), 6u);  // a, b, c, d, +, #
 
   EXPECT_TRUE(tree.unsubscribe("a/b/c", 1));
@@ -132,8 +133,8 @@ TEST(SubscriptionTree, ChurnReusesNodes) {
   SubscriptionTree tree;
   for (int round = 0; round < 200; ++round) {
     const std::string filter = "device/" + std::to_string(round) + "/+/status";
-    tree.subscribe(filter, Subscription{static_cast<SubscriberId>(round), 0, 0});
-    tree.subscribe("$share/g/" + filter, Subscription{1, 0, 0});
+    tree.subscribe(filter, Subscription{static_cast<SubscriberId>(round), 0, false, 0});
+    tree.subscribe("$share/g/" + filter, Subscription{1, 0, false, 0});
     EXPECT_EQ(tree.nodeCount(), 4u);
     EXPECT_TRUE(tree.unsubscribe(filter, static_cast<SubscriberId>(round)));
     EXPECT_TRUE(tree.unsubscribe("$share/g/" + filter, 1));
@@ -143,7 +144,7 @@ TEST(SubscriptionTree, ChurnReusesNodes) {
 
 TEST(SubscriptionTree, SharedGroupDeliversToOneMemberInTurn) {
   SubscriptionTree tree;
-  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs/+", Subscription{id, 1, 0});
+  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs/+", Subscription{id, 1, false, 0});
   EXPECT_EQ(tree.subscriptionCount(), 3u);
   EXPECT_EQ(pickedSubscribers(tree, "jobs/x", 7),
             (std::vector<SubscriberId>{1, 2, 3, 1, 2, 3, 1}));
@@ -152,7 +153,7 @@ TEST(SubscriptionTree, SharedGroupDeliversToOneMemberInTurn) {
 
 TEST(SharedSubscription, SkipsMembersThatCannotTakeAMessage) {
   SubscriptionTree tree;
-  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 1, 0});
+  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 1, false, 0});
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 4, {2}), (std::vector<SubscriberId>{1, 3, 1, 3}));
   // The turn continues after the member picked last (3), not after the skipped one.
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 3), (std::vector<SubscriberId>{1, 2, 3}));
@@ -161,16 +162,16 @@ TEST(SharedSubscription, SkipsMembersThatCannotTakeAMessage) {
 
 TEST(SharedSubscription, NobodyCanTakeItSoTheNextInTurnQueuesIt) {
   SubscriptionTree tree;
-  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 1, 0});
+  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 1, false, 0});
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 4, {1, 2, 3}),
             (std::vector<SubscriberId>{1, 2, 3, 1}));
 }
 
 TEST(SharedSubscription, ResubscribeKeepsThePlaceAndReplacesOptions) {
   SubscriptionTree tree;
-  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 0, 0});
+  for (SubscriberId id : {1u, 2u, 3u}) tree.subscribe("$share/g/jobs", Subscription{id, 0, false, 0});
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 1), (std::vector<SubscriberId>{1}));
-  EXPECT_TRUE(tree.subscribe("$share/g/jobs", Subscription{1, 2, 42}));
+  EXPECT_TRUE(tree.subscribe("$share/g/jobs", Subscription{1, 2, false, 42}));
   EXPECT_EQ(tree.subscriptionCount(), 3u);
   std::vector<Delivery> got;
   for (int i = 0; i < 3; ++i) {
@@ -183,26 +184,26 @@ TEST(SharedSubscription, ResubscribeKeepsThePlaceAndReplacesOptions) {
 TEST(SharedSubscription, LeavingMembersDoNotDisturbTheTurn) {
   SubscriptionTree tree;
   for (SubscriberId id : {1u, 2u, 3u, 4u}) {
-    tree.subscribe("$share/g/jobs", Subscription{id, 0, 0});
+    tree.subscribe("$share/g/jobs", Subscription{id, 0, false, 0});
   }
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 2), (std::vector<SubscriberId>{1, 2}));
   EXPECT_TRUE(tree.unsubscribe("$share/g/jobs", 1));  // before the one due (3)
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 1), (std::vector<SubscriberId>{3}));
   EXPECT_TRUE(tree.unsubscribe("$share/g/jobs", 4));  // the one due: wraps to the start
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 3), (std::vector<SubscriberId>{2, 3, 2}));
-  EXPECT_TRUE(tree.subscribe("$share/g/jobs", Subscription{9, 0, 0}) == false);
+  EXPECT_TRUE(tree.subscribe("$share/g/jobs", Subscription{9, 0, false, 0}) == false);
   EXPECT_EQ(pickedSubscribers(tree, "jobs", 3), (std::vector<SubscriberId>{3, 9, 2}));
 }
 
 TEST(SharedSubscription, EachGroupAndFilterHasItsOwnTurn) {
   SubscriptionTree tree;
-  tree.subscribe("$share/a/jobs", Subscription{1, 0, 0});
-  tree.subscribe("$share/a/jobs", Subscription{2, 0, 0});
-  tree.subscribe("$share/b/jobs", Subscription{3, 0, 0});
-  tree.subscribe("$share/b/jobs", Subscription{4, 0, 0});
-  tree.subscribe("$share/a/+", Subscription{5, 0, 0});
-  tree.subscribe("$share/a/+", Subscription{6, 0, 0});
-  tree.subscribe("jobs", Subscription{7, 0, 0});
+  tree.subscribe("$share/a/jobs", Subscription{1, 0, false, 0});
+  tree.subscribe("$share/a/jobs", Subscription{2, 0, false, 0});
+  tree.subscribe("$share/b/jobs", Subscription{3, 0, false, 0});
+  tree.subscribe("$share/b/jobs", Subscription{4, 0, false, 0});
+  tree.subscribe("$share/a/+", Subscription{5, 0, false, 0});
+  tree.subscribe("$share/a/+", Subscription{6, 0, false, 0});
+  tree.subscribe("jobs", Subscription{7, 0, false, 0});
   // Within one match the order of reports is unspecified; across matches each turn moves.
   auto first = pickedSubscribers(tree, "jobs", 1);
   auto second = pickedSubscribers(tree, "jobs", 1);
@@ -214,9 +215,9 @@ TEST(SharedSubscription, EachGroupAndFilterHasItsOwnTurn) {
 
 TEST(SharedSubscription, SharedHashDoesNotMatchDollarTopics) {
   SubscriptionTree tree;
-  tree.subscribe("$share/g/#", Subscription{1, 0, 0});
-  tree.subscribe("$share/g/+/x", Subscription{2, 0, 0});
-  tree.subscribe("$share/g/$SYS/#", Subscription{3, 0, 0});
+  tree.subscribe("$share/g/#", Subscription{1, 0, false, 0});
+  tree.subscribe("$share/g/+/x", Subscription{2, 0, false, 0});
+  tree.subscribe("$share/g/$SYS/#", Subscription{3, 0, false, 0});
   EXPECT_EQ(pickedSubscribers(tree, "$SYS/x", 1), (std::vector<SubscriberId>{3}));
   auto picked = pickedSubscribers(tree, "a/x", 1);
   std::sort(picked.begin(), picked.end());
@@ -225,11 +226,11 @@ TEST(SharedSubscription, SharedHashDoesNotMatchDollarTopics) {
 
 TEST(SubscriptionTree, MatchDoesNotAllocate) {
   SubscriptionTree tree;
-  tree.subscribe("sensors/+/temperature", Subscription{1, 0, 0});
-  tree.subscribe("sensors/#", Subscription{2, 0, 0});
-  tree.subscribe("+/+/+/+/+/+/+/+", Subscription{3, 0, 0});
-  tree.subscribe("$share/g/sensors/+/+", Subscription{4, 0, 0});
-  tree.subscribe("$share/g/sensors/+/+", Subscription{5, 0, 0});
+  tree.subscribe("sensors/+/temperature", Subscription{1, 0, false, 0});
+  tree.subscribe("sensors/#", Subscription{2, 0, false, 0});
+  tree.subscribe("+/+/+/+/+/+/+/+", Subscription{3, 0, false, 0});
+  tree.subscribe("$share/g/sensors/+/+", Subscription{4, 0, false, 0});
+  tree.subscribe("$share/g/sensors/+/+", Subscription{5, 0, false, 0});
   int matched = 0;
   const long before = testing::allocationCount();
   for (const char* topic : {"sensors/kitchen/temperature", "a/b/c/d/e/f/g/h", "x"}) {
@@ -250,9 +251,9 @@ TEST(SubscriptionTree, DeepFiltersNeitherRecurseNorLeak) {
     deepTopic += i == 0 ? "a" : "/a";
   }
   SubscriptionTree tree;
-  tree.subscribe(deepFilter, Subscription{1, 0, 0});
-  tree.subscribe(deepTopic, Subscription{2, 0, 0});
-  tree.subscribe(deepTopic + "/#", Subscription{3, 0, 0});
+  tree.subscribe(deepFilter, Subscription{1, 0, false, 0});
+  tree.subscribe(deepTopic, Subscription{2, 0, false, 0});
+  tree.subscribe(deepTopic + "/#", Subscription{3, 0, false, 0});
   EXPECT_EQ(deliveries(tree, deepTopic).size(), 3u);
   EXPECT_TRUE(tree.unsubscribe(deepFilter, 1));
   EXPECT_TRUE(tree.unsubscribe(deepTopic, 2));
@@ -260,19 +261,19 @@ TEST(SubscriptionTree, DeepFiltersNeitherRecurseNorLeak) {
   EXPECT_EQ(tree.nodeCount(), 0u);
 
   SubscriptionTree dropped;  // destroyed while holding the deep branch
-  dropped.subscribe(deepTopic, Subscription{1, 0, 0});
+  dropped.subscribe(deepTopic, Subscription{1, 0, false, 0});
   EXPECT_EQ(dropped.nodeCount(), 32000u);
 }
 
 TEST(SubscriptionTree, ClearForgetsEverything) {
   SubscriptionTree tree;
-  tree.subscribe("a/b", Subscription{1, 0, 0});
-  tree.subscribe("$share/g/a/#", Subscription{2, 0, 0});
+  tree.subscribe("a/b", Subscription{1, 0, false, 0});
+  tree.subscribe("$share/g/a/#", Subscription{2, 0, false, 0});
   tree.clear();
   EXPECT_EQ(tree.subscriptionCount(), 0u);
   EXPECT_EQ(tree.nodeCount(), 0u);
   EXPECT_TRUE(deliveries(tree, "a/b").empty());
-  EXPECT_FALSE(tree.subscribe("a/b", Subscription{1, 0, 0}));
+  EXPECT_FALSE(tree.subscribe("a/b", Subscription{1, 0, false, 0}));
   EXPECT_EQ(deliveries(tree, "a/b").size(), 1u);
 }
 

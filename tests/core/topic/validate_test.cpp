@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One row per rule of MQTT 3.1.1/5.0 section 4.7 and 4.8.2, accepted and rejected.
 #include <gtest/gtest.h>
 

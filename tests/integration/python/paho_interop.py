@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Eclipse Paho Python (paho-mqtt 1.x) against a running midge broker.
 
 Usage: paho_interop.py --port PORT [--host 127.0.0.1] --version 311|5

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running out of descriptors: accept fails with EMFILE, the listener pauses instead of
 // spinning, and accepting resumes once descriptors are free again.
 #include <fcntl.h>

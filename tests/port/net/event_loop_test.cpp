@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The event loop over real loopback sockets, driven by a recording engine.
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bind rules: wildcard dual stack, names, port 0, busy ports, bad names.
 #include "port/net/listen_socket.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test doubles for the port tests: a recording engine and blocking loopback clients.
 #pragma once
 

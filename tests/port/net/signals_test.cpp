@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signals raised in-process: SIGHUP reloads, SIGTERM stops gracefully, a second SIGTERM
 // cuts at once.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The StreamFilter seam with a fake "TLS": the client says HELLO, the filter answers
 // WELCOME, and from then on both directions carry records, as TLS does: one length byte,
 // then that many bytes XORed with 0x5A. A record split over reads gives no plaintext until

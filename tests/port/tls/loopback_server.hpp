@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny blocking TCP server on 127.0.0.1 that pumps socket bytes through TlsSession and
 // echoes every decrypted byte back: a stand-in for the port's event loop, so real TLS
 // clients (python's ssl module, i.e. OpenSSL) can be tested against the filter.

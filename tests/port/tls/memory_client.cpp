@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/port/tls/memory_client.hpp"
 
 #include <mbedtls/error.h>

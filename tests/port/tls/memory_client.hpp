@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The test plays the client: an mbedTLS client context whose records go to and come from
 // byte vectors, so a TlsSession can be driven without sockets.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/port/tls/test_pki.hpp"
 
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Certificates made with the openssl command line when the tests start, in a temporary
 // directory that is removed at exit: no key is ever committed, and the expiry tests do
 // not depend on when they run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsServerContext::create(): every bad option is refused with a message naming it.
 #include <gtest/gtest.h>
 #include <mbedtls/ssl.h>

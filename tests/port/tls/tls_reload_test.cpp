@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Certificate reload: new connections get the new material, running sessions keep theirs.
 #include <gtest/gtest.h>
 

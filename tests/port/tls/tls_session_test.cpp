@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsSession driven in memory against an mbedTLS client played by the test.
 #include <gtest/gtest.h>
 #include <mbedtls/x509.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsSession behind a real loopback socket, with python's ssl module (OpenSSL) as client.
 #include <gtest/gtest.h>
 
