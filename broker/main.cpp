@@ -10,7 +10,9 @@
 
 #include "broker/config/config.hpp"
 #include "broker/generated/version.hpp"
+#include "broker/instruments.hpp"
 #include "broker/logger.hpp"
+#include "broker/operator_http.hpp"
 #include "broker/process.hpp"
 #include "broker/security.hpp"
 #include "broker/store_factory.hpp"
@@ -209,12 +211,14 @@ int main(int argc, char** argv) {
     store = std::move(watch);
   }
 
-  midge::Broker broker(engineConfigFrom(config), *store, *loop, *loop, authenticator);
+  midge::app::TimedStore timedStore(*store);
+  midge::Broker broker(engineConfigFrom(config), timedStore, *loop, *loop, authenticator);
   if (!broker.restore().ok()) {
     logger.write(midge::LogLevel::Error, "cannot load the persistence file: " + store->lastError());
     return 1;
   }
-  loop->setHandler(&broker);
+  midge::app::TurnTimer turnTimer(broker);
+  loop->setHandler(&turnTimer);
   const midge::port::NetCounters& net = loop->counters();
   broker.addSysCounter("midge/connections/refused", &net.connectionsRefused);
   broker.addSysCounter("midge/connections/accept-errors", &net.acceptErrors);
@@ -233,6 +237,7 @@ int main(int argc, char** argv) {
   int opened = 0;
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     const midge::config::Listener& listener = config.listeners[i];
+    if (listener.protocol == midge::config::ListenerProtocol::Http) continue;
     midge::port::ListenerSpec spec;
     spec.bindAddress = listener.bindAddress;
     spec.port = listener.port;
@@ -262,6 +267,18 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, "no listener could be opened");
     return 1;
   }
+  midge::app::OperatorEndpoints operatorEndpoints;
+  midge::app::OperatorSources operatorSources;
+  operatorSources.broker = &broker;
+  operatorSources.loop = loop.get();
+  operatorSources.store = &timedStore;
+  operatorSources.turns = &turnTimer;
+  operatorSources.storePath = config.persistence ? midge::config::persistenceFilePath(config) : "";
+  operatorSources.version = kVersion;
+  if (!operatorEndpoints.open(config, *loop, operatorSources, logger, error)) {
+    logger.write(midge::LogLevel::Error, error);
+    return 1;
+  }
   midge::app::PidFile pidFile;
   if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
   if (runAs) {
@@ -269,11 +286,13 @@ int main(int argc, char** argv) {
     if (!midge::app::switchTo(*runAs, logger)) return 1;
     midge::app::checkStoreDirectory(config, logger);
   }
+  operatorEndpoints.setServing(true);
 
   const std::string configFile = commandLine.configFile;
   loop->setSignalCallbacks(
-      [&broker, &logger] {
+      [&broker, &logger, &operatorEndpoints] {
         logger.write(midge::LogLevel::Notice, "shutting down");
+        operatorEndpoints.setServing(false);
         broker.shutdown();
       },
       [&] {
@@ -288,6 +307,7 @@ int main(int argc, char** argv) {
           }
         }
         tls.reload(logger);
+        operatorEndpoints.reload(logger);
       });
   int status = loop->run();
   pidFile.remove();

@@ -36,10 +36,6 @@ enum class TlsVersion : std::uint8_t { Default, V1_1, V1_2, V1_3 };
 // survives a crash of the process only (WAL mode), at a lower fsync cost.
 enum class PersistenceSync : std::uint8_t { Full, Normal };
 
-// What a listener speaks: MQTT straight over TCP (or TLS), or MQTT inside WebSocket
-// frames after an HTTP upgrade (ws, or wss with certfile/keyfile).
-enum class ListenerProtocol : std::uint8_t { Mqtt, WebSockets };
-
 struct TlsSettings {
   std::string certFile;  // PEM server certificate (chain)
   std::string keyFile;   // PEM private key
@@ -64,13 +60,30 @@ struct SecuritySettings {
   std::string autoIdPrefix = "auto-";   // prefix of client ids the broker assigns
 };
 
+// What a listener speaks: MQTT straight over TCP (or TLS); MQTT inside WebSocket frames
+// after an HTTP upgrade (ws, or wss with certfile/keyfile); or Http, the operator endpoint
+// (metrics, health checks; see docs/monitoring.md), never MQTT.
+enum class ListenerProtocol : std::uint8_t { Mqtt, WebSockets, Http };
+
+// Midge keywords of a `protocol http` listener (Mosquitto has no such listener). Either
+// credential admits a request; with neither, the endpoint is open to whoever reaches it.
+struct HttpSettings {
+  std::string basicAuthFile;    // user:hash lines in password_file format (midge-passwd)
+  std::string bearerTokenFile;  // the token on the first line
+};
+
+// An http listener without max_connections: a scraper and a probe or two need no more, and
+// each slot is a socket an anonymous peer could hold open.
+constexpr int kDefaultHttpMaxConnections = 4;
+
 struct Listener {
   std::uint16_t port = 1883;
+  ListenerProtocol protocol = ListenerProtocol::Mqtt;
+  HttpSettings http;
   std::string bindAddress;    // empty: all addresses of the domain(s); else IP or host name
   std::string bindInterface;  // SO_BINDTODEVICE interface name; empty: any
   SocketDomain socketDomain = SocketDomain::Any;
   std::optional<TlsSettings> tls;  // present exactly when certfile and keyfile were given
-  ListenerProtocol protocol = ListenerProtocol::Mqtt;
   // websockets_origin: Origin header values a browser page may connect from; empty: any.
   std::vector<std::string> websocketsOrigins;
   int maxConnections = -1;         // -1: unlimited

@@ -148,10 +148,17 @@ void onProtocol(ParseSession& s, const Line& l) {
     s.currentListener().protocol = ListenerProtocol::Mqtt;
   } else if (*word == "websockets") {
     s.currentListener().protocol = ListenerProtocol::WebSockets;
+  } else if (*word == "http") {
+    if (s.beforeFirstListener()) {
+      s.error("protocol http: must follow a listener line (the operator endpoint needs its "
+              "own port)");
+      return;
+    }
+    s.currentListener().protocol = ListenerProtocol::Http;
   } else if (*word == "quic") {
-    s.error("protocol: quic listeners are not supported by Midge (mqtt or websockets)");
+    s.error("protocol: quic listeners are not supported by Midge (mqtt, websockets or http)");
   } else {
-    unsupportedValue(s, l, *word, "mqtt or websockets");
+    unsupportedValue(s, l, *word, "mqtt, websockets or http");
   }
 }
 
@@ -164,6 +171,16 @@ void onWebsocketsOrigin(ParseSession& s, const Line& l) {
     return;
   }
   s.currentListener().websocketsOrigins.push_back(std::move(*value));
+}
+
+void setHttpString(ParseSession& s, const Line& l, std::string HttpSettings::*field) {
+  if (s.beforeFirstListener()) {
+    s.error(name(l) + ": must follow a 'listener' line with 'protocol http'");
+    return;
+  }
+  auto value = takeString(s, l);
+  if (!value || !s.claimOnce(l.keyword, true)) return;
+  s.currentListener().http.*field = std::move(*value);
 }
 
 void onSocketDomain(ParseSession& s, const Line& l) {
@@ -436,6 +453,9 @@ const Keyword* findKeyword(std::string_view keyword) {
        MIDGE_ON(setInteger(s, l, s.currentListener().maxTopicAlias, 0, 65535))},
       {"mount_point", onMountPoint},
       {"protocol", onProtocol},
+      {"http_basic_auth_file", MIDGE_ON(setHttpString(s, l, &HttpSettings::basicAuthFile))},
+      {"http_bearer_token_file",
+       MIDGE_ON(setHttpString(s, l, &HttpSettings::bearerTokenFile))},
       {"socket_domain", onSocketDomain},
       {"websockets_origin", onWebsocketsOrigin},
       // Below 512 not even a browser's bare upgrade request fits.

@@ -322,6 +322,7 @@ void ParseSession::finishListeners() {
       }
     }
     finishTls(config_.listeners[i], origins_[i]);
+    finishHttp(config_.listeners[i], origins_[i]);
     const Listener& listener = config_.listeners[i];
     if (listener.protocol != ListenerProtocol::WebSockets && !listener.websocketsOrigins.empty()) {
       errorAt(origins_[i].file, origins_[i].line,
@@ -329,6 +330,51 @@ void ParseSession::finishListeners() {
                   ": websockets_origin needs 'protocol websockets' on this listener");
     }
   }
+  const bool anyMqtt = std::any_of(config_.listeners.begin(), config_.listeners.end(),
+                                   [](const Listener& listener) {
+                                     return listener.protocol != ListenerProtocol::Http;
+                                   });
+  if (!config_.listeners.empty() && !anyMqtt && !failed()) {
+    errorAt(mainFile_, 0,
+            "only http listeners are configured: add a 'listener' line for MQTT clients");
+  }
+}
+
+void ParseSession::finishHttp(Listener& listener, const Origin& origin) {
+  const std::string where = "listener " + std::to_string(listener.port) + ": ";
+  if (listener.protocol != ListenerProtocol::Http) {
+    if (!listener.http.basicAuthFile.empty() || !listener.http.bearerTokenFile.empty()) {
+      errorAt(origin.file, origin.line,
+              where + "http_basic_auth_file / http_bearer_token_file apply only to a "
+                      "'protocol http' listener");
+    }
+    return;
+  }
+  if (listener.tls) {
+    // libevent 2.1's evhttp can run only over its own bufferevents; 2.1 has no mbedTLS
+    // one, and a filter under evhttp leaves freed timers behind. A certificate here would
+    // be silently unused, so the start fails instead.
+    errorAt(origin.file, origin.line,
+            where + "TLS (certfile/keyfile) on a 'protocol http' listener is not supported; "
+                    "bind it to a trusted address or put a TLS proxy in front of it");
+    return;
+  }
+  if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
+    errorAt(origin.file, origin.line,
+            where + "mount_point and use_username_as_clientid do not apply to an http listener");
+  }
+  if (!listener.bindInterface.empty() || listener.socketDomain != SocketDomain::Any) {
+    errorAt(origin.file, origin.line,
+            where + "bind_interface and socket_domain are not supported on an http listener "
+                    "(give the address on the listener line)");
+  }
+  if (config_.perListenerSettings &&
+      (!listener.security.passwordFile.empty() || !listener.security.aclFile.empty())) {
+    errorAt(origin.file, origin.line,
+            where + "password_file and acl_file do not apply to an http listener (use "
+                    "http_basic_auth_file or http_bearer_token_file)");
+  }
+  if (listener.maxConnections < 0) listener.maxConnections = kDefaultHttpMaxConnections;
 }
 
 void ParseSession::finishTls(Listener& listener, const Origin& origin) {

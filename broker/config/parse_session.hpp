@@ -89,6 +89,7 @@ class ParseSession {
   void addLoopbackListeners();
   void finishListeners();
   void finishTls(Listener& listener, const Origin& origin);
+  void finishHttp(Listener& listener, const Origin& origin);
   void finishSecurity();
 
   std::vector<Diagnostic>& diags_;

@@ -24,6 +24,7 @@
 #include "core/engine/io.hpp"
 #include "core/engine/session.hpp"
 #include "core/engine/stats.hpp"
+#include "core/engine/sys_load.hpp"
 #include "core/engine/tracking_store.hpp"
 #include "core/store/store.hpp"
 #include "core/topic/subscription_tree.hpp"
@@ -69,6 +70,16 @@ class Broker final : public ConnectionEvents {
   std::size_t retainedCount() const { return retained_.size(); }
   std::size_t subscriptionCount() const { return tree_.subscriptionCount(); }
   std::size_t memoryUsed() const { return memoryUsed_; }
+  std::size_t retainedBytes() const { return retainedBytes_; }
+  // Read by the metrics endpoint and $SYS; walks every session, so callers sample it
+  // (once per scrape or sys_interval), never per message.
+  struct HeldMessages {
+    std::size_t inflight = 0;  // sent, awaiting the client's acknowledgement
+    std::size_t queued = 0;    // waiting for the window, the socket or a reconnect
+    std::size_t queuedBytes = 0;
+    std::size_t sharedSubscriptions = 0;  // $share/... entries
+  };
+  HeldMessages heldMessages() const;
 
  private:
   // broker.cpp: connection events, framing, output, group commit.
@@ -178,6 +189,11 @@ class Broker final : public ConnectionEvents {
   // sys_topics.cpp
   void publishSysTopics(std::uint64_t nowMs);
   void publishSys(std::string_view topic, std::string_view value);
+  void publishSysLoad(std::uint64_t nowMs);
+  void addMemory(std::size_t bytes) {
+    memoryUsed_ += bytes;
+    if (memoryUsed_ > stats_.memoryMaximum) stats_.memoryMaximum = memoryUsed_;
+  }
 
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
@@ -219,6 +235,7 @@ class Broker final : public ConnectionEvents {
   std::uint64_t nextHousekeepingMs_ = 0;
   std::uint64_t nextSysMs_ = 0;
   std::vector<std::pair<std::string, const std::uint64_t*>> externalCounters_;
+  SysLoad sysLoad_;
   std::size_t connectedClients_ = 0;
   std::size_t memoryUsed_ = 0;
   Stats stats_;

@@ -182,6 +182,8 @@ void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
 
 void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::string_view why) {
   ++stats_.connectsRefused;
+  if (reason == ReasonCode::BadUserNameOrPassword) ++stats_.connectsRefusedBadCredentials;
+  if (reason == ReasonCode::NotAuthorized) ++stats_.connectsRefusedNotAuthorized;
   log(LogLevel::Notice, "refused connection from " + connection.peer.address + ": " +
                             std::string(why) + " (" + reasonCodeName(reason) + ")");
   codec::Connack connack;
@@ -241,6 +243,7 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
     session.identityKnown = true;
   }
   ++connectedClients_;
+  ++stats_.connectsAccepted;
   if (connectedClients_ > stats_.clientsMaximum) stats_.clientsMaximum = connectedClients_;
 
   if (connect.will) {

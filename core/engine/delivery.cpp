@@ -95,15 +95,16 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
   const std::size_t bytes = deliveryBytes(*message);
   const bool queueFull =
       (config_.maxQueuedMessages != 0 && session.queue.size() >= config_.maxQueuedMessages) ||
-      (config_.maxQueuedBytes != 0 && session.queuedBytes + bytes > config_.maxQueuedBytes) ||
-      overMemoryBudget(bytes);
-  if (queueFull) {
+      (config_.maxQueuedBytes != 0 && session.queuedBytes + bytes > config_.maxQueuedBytes);
+  const bool overBudget = !queueFull && overMemoryBudget(bytes);
+  if (queueFull || overBudget) {
     ++stats_.messagesDropped;
+    ++(queueFull ? stats_.droppedQueueFull : stats_.droppedMemoryLimit);
     return;
   }
   delivery.sequence = session.nextSequence++;
   session.queuedBytes += bytes;
-  memoryUsed_ += bytes;
+  addMemory(bytes);
   persistDelivery(session, delivery);
   session.queue.push_back(std::move(delivery));
 }
@@ -242,9 +243,12 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
     out.resize(before);
     if (!newAlias.empty()) connection.extra().outboundTopicAliases.erase(std::string(newAlias));
     ++stats_.messagesDropped;
+    ++stats_.droppedTooLarge;
     return false;
   }
   ++stats_.messagesSent;
+  ++stats_.messagesSentByQos[delivery.qos > 2 ? 2 : delivery.qos];
+  stats_.payloadBytesSentByQos[delivery.qos > 2 ? 2 : delivery.qos] += message.payload.size();
   return true;
 }
 

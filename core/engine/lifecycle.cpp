@@ -175,6 +175,7 @@ void Broker::expireSessions(std::uint64_t nowMs) {
   }
   for (Session* session : expired) {
     log(LogLevel::Info, "session " + session->clientId + " expired");
+    ++stats_.sessionsExpired;
     destroySession(*session);
   }
 }

@@ -26,6 +26,8 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   Session& session = *connection.session;
   const bool v5 = isV5(connection);
   ++stats_.messagesReceived;
+  ++stats_.messagesReceivedByQos[publish.qos > 2 ? 2 : publish.qos];
+  stats_.payloadBytesReceivedByQos[publish.qos > 2 ? 2 : publish.qos] += publish.payload.size();
 
   if (publish.qos > connection.maxQos) {
     disconnectWith(connection, ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
@@ -85,6 +87,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   }
   if (config_.messageSizeLimit != 0 && publish.payload.size() > config_.messageSizeLimit) {
     ++stats_.messagesDropped;
+    ++stats_.droppedTooLarge;
     log(LogLevel::Notice, describe(connection) + ": payload of " +
                               std::to_string(publish.payload.size()) +
                               " bytes exceeds message_size_limit, dropped");
@@ -120,6 +123,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
                                    publish.qos, publish.retain, expiresAt, session.index);
   if (publish.retain) updateRetained(message, true);
   const std::size_t receivers = routeMessage(message);
+  if (receivers == 0) ++stats_.droppedNoSubscribers;
 
   if (publish.qos == 0) return;
   if (publish.qos == 2) {
@@ -256,7 +260,7 @@ void Broker::updateRetained(const MessagePtr& message, bool persist) {
   }
   retained_.insertOrAssign(message->topic, message);
   retainedBytes_ += message->footprint();
-  memoryUsed_ += message->footprint();
+  addMemory(message->footprint());
   if (persist) {
     persistMessage(message);
     store_.saveRetained({message->topic, message->id});

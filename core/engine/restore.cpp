@@ -58,7 +58,7 @@ Status Broker::restore() {
     if (delivery.state == store::DeliveryState::Queued) {
       const std::size_t bytes = deliveryBytes(*delivery.message);
       owner.queuedBytes += bytes;
-      memoryUsed_ += bytes;
+      addMemory(bytes);
       owner.queue.push_back(std::move(delivery));
     } else {
       owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
@@ -78,7 +78,7 @@ Status Broker::restore() {
     }
     retained_.insertOrAssign(record.topic, message->second);
     retainedBytes_ += message->second->footprint();
-    memoryUsed_ += message->second->footprint();
+    addMemory(message->second->footprint());
   }
 
   // Sessions whose expiry ran out while the broker was down are purged now.

@@ -26,6 +26,22 @@ struct Stats {
   std::uint64_t storeFailures = 0;        // commits that failed
   std::uint64_t willsPublished = 0;
   std::uint64_t clientsMaximum = 0;       // most clients connected at once
+
+  // Breakdowns for the operator metrics endpoint (docs/monitoring.md). The totals above
+  // stay what $SYS has always published; these only split them.
+  std::uint64_t messagesReceivedByQos[3] = {};
+  std::uint64_t messagesSentByQos[3] = {};
+  std::uint64_t payloadBytesReceivedByQos[3] = {};
+  std::uint64_t payloadBytesSentByQos[3] = {};
+  std::uint64_t droppedQueueFull = 0;      // per-session queue limits (part of messagesDropped)
+  std::uint64_t droppedMemoryLimit = 0;    // memory_limit (part of messagesDropped)
+  std::uint64_t droppedTooLarge = 0;       // message_size_limit or the client's maximum
+  std::uint64_t droppedNoSubscribers = 0;  // accepted PUBLISH nobody matched (not in the total)
+  std::uint64_t connectsAccepted = 0;      // CONNACK with success
+  std::uint64_t connectsRefusedBadCredentials = 0;  // part of connectsRefused
+  std::uint64_t connectsRefusedNotAuthorized = 0;   // part of connectsRefused
+  std::uint64_t sessionsExpired = 0;
+  std::uint64_t memoryMaximum = 0;         // highest memoryUsed() seen
 };
 
 }  // namespace midge

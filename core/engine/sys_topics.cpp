@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // $SYS/broker/... statistics, with Mosquitto's topic names so existing dashboards work,
 // plus Midge's counters for everything refused or dropped.
+#include <cstdio>
+
 #include "core/engine/broker.hpp"
 
 namespace midge {
 
 void Broker::publishSys(std::string_view topic, std::string_view value) {
+  // Mosquitto's rule: a figure is published when it changed since its last publication
+  // (the retained copy keeps the latest for late subscribers).
+  if (const MessagePtr* current = retained_.find(topic)) {
+    const auto& payload = (*current)->payload;
+    if (std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()) ==
+        value) {
+      return;
+    }
+  }
   // Retained so a dashboard that subscribes later sees the latest figure at once; kept in
   // memory only: they describe this process, not state to recover.
   MessagePtr message =
@@ -34,6 +45,16 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   publishSys("$SYS/broker/bytes/sent", number(stats_.bytesSent));
   publishSys("$SYS/broker/subscriptions/count", number(tree_.subscriptionCount()));
   publishSys("$SYS/broker/retained messages/count", number(retained_.size()));
+  const HeldMessages held = heldMessages();
+  const std::size_t stored = retained_.size() + held.inflight + held.queued;
+  publishSys("$SYS/broker/store/messages/count", number(stored));
+  publishSys("$SYS/broker/messages/stored", number(stored));
+  publishSys("$SYS/broker/store/messages/bytes", number(retainedBytes_ + held.queuedBytes));
+  publishSys("$SYS/broker/shared_subscriptions/count", number(held.sharedSubscriptions));
+  publishSys("$SYS/broker/clients/expired", number(stats_.sessionsExpired));
+  publishSys("$SYS/broker/heap/current", number(memoryUsed_));
+  publishSys("$SYS/broker/heap/maximum", number(stats_.memoryMaximum));
+  publishSysLoad(nowMs);
   publishSys("$SYS/broker/midge/memory/used", number(memoryUsed_));
   publishSys("$SYS/broker/midge/messages/expired", number(stats_.messagesExpired));
   publishSys("$SYS/broker/midge/clients/refused", number(stats_.connectsRefused));
@@ -49,6 +70,42 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   for (const auto& counter : externalCounters_) {
     publishSys("$SYS/broker/" + counter.first, number(*counter.second));
   }
+}
+
+void Broker::publishSysLoad(std::uint64_t nowMs) {
+  const std::uint64_t counters[SysLoad::kCount] = {
+      stats_.messagesReceived, stats_.messagesSent,    stats_.messagesReceived,
+      stats_.messagesSent,     stats_.messagesDropped, stats_.bytesReceived,
+      stats_.bytesSent,        stats_.connectsAccepted, stats_.connectionsAccepted};
+  if (!sysLoad_.sampled) {
+    sysLoad_.sampled = true;
+    sysLoad_.lastSampleMs = startedAtMs_;
+  }
+  const std::uint64_t elapsedMs = nowMs - sysLoad_.lastSampleMs;
+  sysLoad_.lastSampleMs = nowMs;
+  static const char* const kWindows[3] = {"/1min", "/5min", "/15min"};
+  char text[32];
+  for (int i = 0; i < SysLoad::kCount; ++i) {
+    sysLoad_.loads[i].sample(counters[i], elapsedMs);
+    for (int window = 0; window < 3; ++window) {
+      std::snprintf(text, sizeof text, "%.2f", sysLoad_.loads[i].average(window));
+      publishSys(std::string("$SYS/broker/load/") + SysLoad::kNames[i] + kWindows[window], text);
+    }
+  }
+}
+
+Broker::HeldMessages Broker::heldMessages() const {
+  HeldMessages held;
+  for (const auto& entry : sessions_) {
+    const Session& session = *entry.second;
+    held.inflight += session.inflight.size();
+    held.queued += session.queue.size();
+    held.queuedBytes += session.queuedBytes;
+    for (const auto& subscription : session.subscriptions) {
+      if (subscription.first.rfind("$share/", 0) == 0) ++held.sharedSubscriptions;
+    }
+  }
+  return held;
 }
 
 }  // namespace midge

@@ -196,6 +196,7 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   }
   bool delivered = false;
   if (c.state == ConnectionState::Handshaking && c.filter->handshakeDone()) {
+    if (c.filter->encrypted()) ++counters_.tlsHandshakes;
     if (c.timer != nullptr) {
       event_free(c.timer);  // an open connection needs no timer until it closes
       c.timer = nullptr;

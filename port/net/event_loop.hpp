@@ -83,6 +83,7 @@ struct NetCounters {
   std::uint64_t connectionsRefused = 0;  // over maxConnections, or during shutdown
   std::uint64_t acceptErrors = 0;
   std::uint64_t tlsFailures = 0;  // handshake timeouts and filter errors (TLS, WebSockets)
+  std::uint64_t tlsHandshakes = 0;  // completed
 };
 
 class EventLoop final : public Output, public Clock {
@@ -118,6 +119,8 @@ class EventLoop final : public Output, public Clock {
   void setLogSink(std::function<void(LogLevel, std::string_view)> sink);
 
   const NetCounters& counters() const { return counters_; }
+  // For servers that share the loop's thread (the operator HTTP listener).
+  event_base* eventBase() const { return base_; }
   std::size_t connectionCount() const { return connections_.size(); }
 
   // Output (contract in core/engine/io.hpp). Unknown or closing ids are ignored: the

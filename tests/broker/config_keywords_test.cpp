@@ -92,6 +92,20 @@ const GoodRow kGoodRows[] = {
      [](const Config& c) { EXPECT_EQ(c.websocketsHeadersSize, 8192u); }},
     {"protocol", kListener + "protocol mqtt\n",
      [](const Config& c) { EXPECT_EQ(c.listeners.size(), 1u); }},
+    {"protocol_http",
+     kListener + "listener 9100 127.0.0.1\nprotocol http\nhttp_bearer_token_file /etc/t\n"
+                 "http_basic_auth_file /etc/u\n",
+     [](const Config& c) {
+       ASSERT_EQ(c.listeners.size(), 2u);
+       EXPECT_EQ(c.listeners[0].protocol, ListenerProtocol::Mqtt);
+       EXPECT_EQ(c.listeners[1].protocol, ListenerProtocol::Http);
+       EXPECT_EQ(c.listeners[1].http.bearerTokenFile, "/etc/t");
+       EXPECT_EQ(c.listeners[1].http.basicAuthFile, "/etc/u");
+       EXPECT_EQ(c.listeners[1].maxConnections, kDefaultHttpMaxConnections);
+     }},
+    {"protocol_http_max_connections",
+     kListener + "listener 9100\nprotocol http\nmax_connections 2\n",
+     [](const Config& c) { EXPECT_EQ(c.listeners.at(1).maxConnections, 2); }},
     {"socket_domain", kListener + "socket_domain ipv6\n",
      [](const Config& c) { EXPECT_EQ(first(c).socketDomain, SocketDomain::IPv6); }},
     {"use_username_as_clientid", kListener + "use_username_as_clientid true\n",
@@ -312,6 +326,25 @@ const BadRow kBadRows[] = {
      "one origin"},
     {"websockets_headers_size_too_small", "websockets_headers_size 100\n", 1,
      "websockets_headers_size"},
+    {"protocol_http_before_listener", "protocol http\n", 1, "must follow"},
+    {"protocol_http_with_tls",
+     kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\n", 2,
+     "TLS"},
+    {"http_keyword_on_mqtt_listener", kListener + "http_bearer_token_file /t\n", 1,
+     "apply only"},
+    {"http_keyword_before_listener", "http_basic_auth_file /u\nlistener 1883\n", 1,
+     "http_basic_auth_file"},
+    {"http_keyword_twice",
+     kListener + "listener 9100\nprotocol http\nhttp_bearer_token_file /a\n"
+                 "http_bearer_token_file /b\n",
+     5, "http_bearer_token_file"},
+    {"only_http_listeners", "listener 9100\nprotocol http\n", 0, "only http listeners"},
+    {"http_listener_socket_domain", kListener + "listener 9100\nprotocol http\nsocket_domain ipv4\n",
+     2, "socket_domain"},
+    {"http_listener_password_file",
+     "per_listener_settings true\n" + kListener + "listener 9100\nprotocol http\n"
+     "password_file /p\n",
+     3, "http_basic_auth_file"},
     {"protocol_unknown", kListener + "protocol smtp\n", 2, "smtp"},
     {"socket_domain_unknown", kListener + "socket_domain ipx\n", 2, "socket_domain"},
     {"use_username_as_clientid_not_bool", kListener + "use_username_as_clientid yes\n", 2,

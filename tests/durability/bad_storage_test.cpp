@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/durability/durability_support.hpp"
+#include "tests/integration/http_client.hpp"
 #include "tests/integration/subprocess.hpp"
 
 namespace midge::test::durability {
@@ -186,6 +187,12 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
   broker.addConfigLine("persistence true");
   broker.addConfigLine("persistence_location " + disk);
   broker.addConfigLine("persistence_file midge.db");
+#ifdef MIDGE_TEST_WITH_HTTP
+  // /readyz reports the store: 503 while commits fail, 200 once one succeeds again.
+  const std::uint16_t httpPort = pickFreeLoopbackPort();
+  broker.addConfigLine("listener " + std::to_string(httpPort) + " 127.0.0.1");
+  broker.addConfigLine("protocol http");
+#endif
   broker.start();
   struct LogOnFailure {
     const BrokerProcess& broker;
@@ -238,6 +245,12 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
     }
   }
   EXPECT_TRUE(broker.waitForLog("store commit failed", 5s, mark));
+#ifdef MIDGE_TEST_WITH_HTTP
+  const HttpReply notReady = httpGet(httpPort, "/readyz");
+  EXPECT_EQ(notReady.status, 503);
+  EXPECT_NE(notReady.body.find("store not writable"), std::string::npos) << notReady.body;
+  EXPECT_EQ(httpGet(httpPort, "/healthz").status, 200) << "serving, though not ready";
+#endif
 
   // A new durable session cannot be committed either: its CONNECT is not accepted.
   {
@@ -271,6 +284,9 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
     retry.client->send(withDup(wire::publish("full/t", big, 1, 2)));
     EXPECT_EQ(packetIdOf(retry.client->expect(kPuback)), 2) << "space was freed: committed";
   }
+#ifdef MIDGE_TEST_WITH_HTTP
+  EXPECT_EQ(httpGet(httpPort, "/readyz").status, 200);
+#endif
   Connected sub = connectSession(broker.port(), durable);
   EXPECT_TRUE(sub.sessionPresent);
   const wire::PublishView first = wire::parsePublish(sub.client->expect(kPublish));
