@@ -18,6 +18,7 @@
 #include "broker/store_factory.hpp"
 #include "broker/store_watch.hpp"
 #include "broker/tls_listeners.hpp"
+#include "broker/websocket_listeners.hpp"
 #include "core/engine/broker.hpp"
 #include "port/net/event_loop.hpp"
 
@@ -228,16 +229,24 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Error, error);
     return 1;
   }
+  midge::app::WebSocketListeners websockets;
+  if (!websockets.create(config, tls, error)) {
+    logger.write(midge::LogLevel::Error, error);
+    return 1;
+  }
   int opened = 0;
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     const midge::config::Listener& listener = config.listeners[i];
-    if (listener.protocol != midge::config::ListenerProtocol::Mqtt) continue;
+    if (listener.protocol == midge::config::ListenerProtocol::Http) continue;
     midge::port::ListenerSpec spec;
     spec.bindAddress = listener.bindAddress;
     spec.port = listener.port;
     spec.index = static_cast<int>(i);
     spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
-    spec.tls = tls.factoryFor(i);
+    spec.tls = websockets.factoryFor(i);
+    if (listener.protocol == midge::config::ListenerProtocol::WebSockets) {
+      spec.filterName = listener.tls ? "WebSockets over TLS" : "WebSockets";
+    }
     spec.restrictions.interfaceName = listener.bindInterface;
     if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
       spec.restrictions.family = midge::port::AddressFamily::IPv4;

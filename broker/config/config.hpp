@@ -60,9 +60,10 @@ struct SecuritySettings {
   std::string autoIdPrefix = "auto-";   // prefix of client ids the broker assigns
 };
 
-// What a listener speaks. Http is the operator endpoint (metrics, health checks; see
-// docs/monitoring.md), never MQTT.
-enum class ListenerProtocol : std::uint8_t { Mqtt, Http };
+// What a listener speaks: MQTT straight over TCP (or TLS); MQTT inside WebSocket frames
+// after an HTTP upgrade (ws, or wss with certfile/keyfile); or Http, the operator endpoint
+// (metrics, health checks; see docs/monitoring.md), never MQTT.
+enum class ListenerProtocol : std::uint8_t { Mqtt, WebSockets, Http };
 
 // Midge keywords of a `protocol http` listener (Mosquitto has no such listener). Either
 // credential admits a request; with neither, the endpoint is open to whoever reaches it.
@@ -83,6 +84,8 @@ struct Listener {
   std::string bindInterface;  // SO_BINDTODEVICE interface name; empty: any
   SocketDomain socketDomain = SocketDomain::Any;
   std::optional<TlsSettings> tls;  // present exactly when certfile and keyfile were given
+  // websockets_origin: Origin header values a browser page may connect from; empty: any.
+  std::vector<std::string> websocketsOrigins;
   int maxConnections = -1;         // -1: unlimited
   std::uint8_t maxQos = 2;
   std::uint16_t maxTopicAlias = 10;  // topic aliases a v5 client may create; 0: none
@@ -140,6 +143,9 @@ struct Config {
   // Cap on CONNECT/AUTH before a client is authenticated, so an anonymous peer cannot
   // make the broker buffer a large packet (mosquitto hard-codes 100000).
   std::uint32_t maxUnauthenticatedPacketSize = 100000;
+  // websockets_headers_size: the HTTP upgrade request of a WebSockets client is held in
+  // memory until complete, before the client is authenticated; this bounds it.
+  std::size_t websocketsHeadersSize = 4096;
   std::uint16_t maxKeepalive = 65535;
   std::uint32_t maxTopicLength = 65535;
   std::uint32_t maxTopicLevels = 200;  // Mosquitto hard-codes 200

@@ -144,22 +144,33 @@ void onMountPoint(ParseSession& s, const Line& l) {
 void onProtocol(ParseSession& s, const Line& l) {
   const auto word = takeWord(s, l);
   if (!word) return;
-  if (*word == "mqtt") return;
-  if (*word == "http") {
+  if (*word == "mqtt") {
+    s.currentListener().protocol = ListenerProtocol::Mqtt;
+  } else if (*word == "websockets") {
+    s.currentListener().protocol = ListenerProtocol::WebSockets;
+  } else if (*word == "http") {
     if (s.beforeFirstListener()) {
       s.error("protocol http: must follow a listener line (the operator endpoint needs its "
               "own port)");
       return;
     }
     s.currentListener().protocol = ListenerProtocol::Http;
+  } else if (*word == "quic") {
+    s.error("protocol: quic listeners are not supported by Midge (mqtt, websockets or http)");
+  } else {
+    unsupportedValue(s, l, *word, "mqtt, websockets or http");
+  }
+}
+
+void onWebsocketsOrigin(ParseSession& s, const Line& l) {
+  auto value = takeString(s, l);
+  if (!value) return;
+  if (value->empty() || value->find_first_of(" \t,") != std::string::npos) {
+    s.error("websockets_origin: '" + *value + "' is not one origin (give one per line, "
+            "e.g. https://dashboard.example.com)");
     return;
   }
-  if (*word == "websockets" || *word == "quic") {
-    s.error("protocol: " + std::string(*word) +
-            " listeners are not supported by Midge (only mqtt and http)");
-    return;
-  }
-  unsupportedValue(s, l, *word, "mqtt or http");
+  s.currentListener().websocketsOrigins.push_back(std::move(*value));
 }
 
 void setHttpString(ParseSession& s, const Line& l, std::string HttpSettings::*field) {
@@ -446,6 +457,10 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"http_bearer_token_file",
        MIDGE_ON(setHttpString(s, l, &HttpSettings::bearerTokenFile))},
       {"socket_domain", onSocketDomain},
+      {"websockets_origin", onWebsocketsOrigin},
+      // Below 512 not even a browser's bare upgrade request fits.
+      {"websockets_headers_size",
+       MIDGE_ON(setInteger(s, l, s.config().websocketsHeadersSize, 512, 1048576))},
       {"use_username_as_clientid",
        MIDGE_ON(setBool(s, l, s.currentListener().useUsernameAsClientId))},
       // TLS (per listener)
@@ -558,10 +573,7 @@ const Refusal* findIgnored(std::string_view keyword) {
       {"autosave_on_changes", "Midge commits to the store every event-loop turn"},
       {"ciphers_tls1.3", "the TLS library Midge uses offers no TLS 1.3 cipher choice"},
       {"dhparamfile", "Midge's TLS uses ECDHE for forward secrecy"},
-      {"http_dir", "Midge has no websockets listener"},
-      {"websockets_log_level", "Midge has no websockets listener"},
-      {"websockets_headers_size", "Midge has no websockets listener"},
-      {"websockets_origin", "Midge has no websockets listener"},
+      {"websockets_log_level", "WebSocket events are logged under Midge's own log_type"},
       {"retry_interval", "removed in Mosquitto 2; resends follow the MQTT rules"},
       {"global_max_clients", "not implemented; use global_max_connections"},
       {"enable_control_api", "Midge has no $CONTROL API"},
@@ -584,6 +596,10 @@ const Refusal* findRejected(std::string_view keyword) {
       {"psk_file", "TLS-PSK is not supported by Midge"},
       {"tls_engine", "TLS engines are not supported by Midge; use a PEM keyfile"},
       {"tls_engine_kpass_sha1", "TLS engines are not supported by Midge; use a PEM keyfile"},
+      // A listener that serves files would be a web server the operator did not get.
+      {"http_dir",
+       "serving static files is not supported by Midge; serve the web application from a "
+       "web server and let it connect to the websockets listener"},
       {"clientid_prefixes",
        "not supported by Midge; restrict clients with password_file and acl_file"},
   };

@@ -256,6 +256,7 @@ bool ParseSession::defaultListenerHasOptions() const {
          !tlsIsDefault(d.tls) || d.maxConnections != pristine.maxConnections ||
          d.maxQos != pristine.maxQos || d.maxTopicAlias != pristine.maxTopicAlias ||
          !d.mountPoint.empty() || d.useUsernameAsClientId != pristine.useUsernameAsClientId ||
+         d.protocol != pristine.protocol || !d.websocketsOrigins.empty() ||
          (config_.perListenerSettings && !securityIsDefault(d.security));
 }
 
@@ -322,10 +323,16 @@ void ParseSession::finishListeners() {
     }
     finishTls(config_.listeners[i], origins_[i]);
     finishHttp(config_.listeners[i], origins_[i]);
+    const Listener& listener = config_.listeners[i];
+    if (listener.protocol != ListenerProtocol::WebSockets && !listener.websocketsOrigins.empty()) {
+      errorAt(origins_[i].file, origins_[i].line,
+              "listener " + std::to_string(listener.port) +
+                  ": websockets_origin needs 'protocol websockets' on this listener");
+    }
   }
   const bool anyMqtt = std::any_of(config_.listeners.begin(), config_.listeners.end(),
                                    [](const Listener& listener) {
-                                     return listener.protocol == ListenerProtocol::Mqtt;
+                                     return listener.protocol != ListenerProtocol::Http;
                                    });
   if (!config_.listeners.empty() && !anyMqtt && !failed()) {
     errorAt(mainFile_, 0,

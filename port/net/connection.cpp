@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-connection I/O: accept, read, write, close and the TLS filter seam.
+// Per-connection I/O: accept, read, write, close and the stream filter seam (TLS,
+// WebSockets, or both).
 //
 // Each socket has one plain libevent event rather than a bufferevent: reads land in the
 // loop's one buffer and go straight to the filter or the engine, and writes go straight
@@ -96,13 +97,14 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
     c.filter = listener.spec.tls->create();
     if (c.filter == nullptr) {
       ++counters_.tlsFailures;
-      log(LogLevel::Error, Callbacks::describe(c) + ": cannot create a TLS session");
+      log(LogLevel::Error, Callbacks::describe(c) + ": cannot create a stream filter");
       destroy(c, false);
       return;
     }
     c.state = ConnectionState::Handshaking;
     armTimer(c, listener.spec.tlsHandshakeTimeoutMs);
-    log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where + ", TLS handshake");
+    log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where + ", " +
+                             c.filter->protocolName() + " handshake");
     return;
   }
   c.state = ConnectionState::Open;
@@ -172,7 +174,7 @@ bool EventLoop::onReadable(Connection& c) {
   return true;
 }
 
-// TLS path: wire bytes go through the filter; the engine hears of the connection only
+// Filter path: wire bytes go through the filter; the engine hears of the connection only
 // once the handshake is complete. Returns whether the engine got onOpen or onBytes, so
 // that a read which gave it nothing ends no turn.
 bool EventLoop::deliverWire(Connection& c, Bytes wire) {
@@ -180,15 +182,21 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
   wireScratch_.clear();
   bool ok = c.filter->onReceive(wire, plainScratch_, wireScratch_);
   if (!wireScratch_.empty()) writeWire(c, Bytes(wireScratch_));
+  if (!ok && c.filter->closedByPeer()) {
+    log(LogLevel::Info, Callbacks::describe(c) + ": " + c.filter->error());
+    beginClose(c);  // flushes the filter's answer to the close
+    return false;
+  }
   if (!ok) {
     ++counters_.tlsFailures;
-    log(LogLevel::Warning, Callbacks::describe(c) + ": TLS error: " + c.filter->error());
+    log(LogLevel::Warning, Callbacks::describe(c) + ": " + c.filter->protocolName() +
+                               " error: " + c.filter->error());
     beginClose(c);  // flushes the alert the filter may have queued; onClose comes later
     return false;
   }
   bool delivered = false;
   if (c.state == ConnectionState::Handshaking && c.filter->handshakeDone()) {
-    ++counters_.tlsHandshakes;
+    if (c.filter->encrypted()) ++counters_.tlsHandshakes;
     if (c.timer != nullptr) {
       event_free(c.timer);  // an open connection needs no timer until it closes
       c.timer = nullptr;
@@ -199,9 +207,10 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
     info.address = c.address;
     info.listenerPort = c.listener->port;
     info.listenerIndex = c.listener->spec.index;
-    info.tls = true;
+    info.tls = c.filter->encrypted();
     info.certIdentity = c.filter->peerIdentity();
-    log(LogLevel::Debug, Callbacks::describe(c) + ": TLS handshake done" +
+    log(LogLevel::Debug, Callbacks::describe(c) + ": " + c.filter->protocolName() +
+                             " handshake done" +
                              (info.certIdentity.empty() ? "" : ", client " + info.certIdentity));
     handler_->onOpen(c.id, info);
     delivered = true;
@@ -289,7 +298,8 @@ void EventLoop::onConnectionTimer(Connection& c) {
   switch (c.state) {
     case ConnectionState::Handshaking:
       ++counters_.tlsFailures;
-      log(LogLevel::Warning, Callbacks::describe(c) + ": TLS handshake not done within " +
+      log(LogLevel::Warning, Callbacks::describe(c) + ": " + c.filter->protocolName() +
+                                 " handshake not done within " +
                                  std::to_string(c.listener->spec.tlsHandshakeTimeoutMs) +
                                  " ms; dropped");
       destroy(c, false);
@@ -311,6 +321,13 @@ void EventLoop::onConnectionTimer(Connection& c) {
 // or from the deferred pass when nothing is pending (never from inside close()).
 void EventLoop::beginClose(Connection& c) {
   if (c.state == ConnectionState::Closing || c.state == ConnectionState::Lingering) return;
+  if (c.filter != nullptr && c.state == ConnectionState::Open) {
+    // A WebSocket peer learns of the close from a Close frame, not from the bare FIN.
+    sendScratch_.clear();
+    c.filter->closeGracefully(sendScratch_);
+    if (!sendScratch_.empty()) writeWire(c, Bytes(sendScratch_));
+    if (c.state == ConnectionState::Lingering) return;  // the write failed; dropped later
+  }
   c.state = ConnectionState::Closing;
   updateInterest(c);
   armTimer(c, options_.closeFlushTimeoutMs);
@@ -402,7 +419,8 @@ void EventLoop::send(ConnectionId id, Bytes bytes) {
   sendScratch_.clear();
   if (!c.filter->onSend(bytes, sendScratch_)) {
     ++counters_.tlsFailures;
-    log(LogLevel::Warning, Callbacks::describe(c) + ": TLS error while sending: " + c.filter->error());
+    log(LogLevel::Warning, Callbacks::describe(c) + ": " + c.filter->protocolName() +
+                               " error while sending: " + c.filter->error());
     beginClose(c);
     return;
   }

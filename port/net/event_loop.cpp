@@ -199,7 +199,9 @@ bool EventLoop::addListener(const ListenerSpec& spec, std::string& error) {
   std::string where;
   for (const std::string& a : sockets.addresses) where += (where.empty() ? "" : ", ") + a;
   log(LogLevel::Notice, "listener " + std::to_string(spec.index) + " on " + where +
-                             (spec.tls != nullptr ? " (TLS)" : ""));
+                             (!spec.filterName.empty() ? " (" + spec.filterName + ")"
+                              : spec.tls != nullptr   ? " (TLS)"
+                                                      : ""));
   listeners_.push_back(std::move(listener));
   return true;
 }

@@ -41,7 +41,9 @@ struct ListenerSpec {
   std::uint16_t port = 0;  // 0: the kernel picks one, see EventLoop::boundPort()
   int index = 0;           // reported to the engine in PeerInfo::listenerIndex
   std::size_t maxConnections = 0;  // 0: unlimited
-  StreamFilterFactory* tls = nullptr;  // null: plain TCP; not owned, must outlive the loop
+  // null: plain TCP; else TLS, WebSockets or both. Not owned, must outlive the loop.
+  StreamFilterFactory* tls = nullptr;
+  std::string filterName{};  // for the log, e.g. "WebSockets over TLS"; "": "TLS" if tls is set
   std::uint32_t tlsHandshakeTimeoutMs = 10000;
   ListenRestrictions restrictions{};  // socket_domain, bind_interface
 };
@@ -80,7 +82,7 @@ struct NetCounters {
   std::uint64_t connectionsAccepted = 0;
   std::uint64_t connectionsRefused = 0;  // over maxConnections, or during shutdown
   std::uint64_t acceptErrors = 0;
-  std::uint64_t tlsFailures = 0;  // handshake timeouts and filter errors
+  std::uint64_t tlsFailures = 0;  // handshake timeouts and filter errors (TLS, WebSockets)
   std::uint64_t tlsHandshakes = 0;  // completed
 };
 

@@ -42,6 +42,8 @@ class TlsSession final : public StreamFilter {
   bool handshakeDone() const override { return handshakeDone_; }
   std::string peerIdentity() const override { return peerIdentity_; }
   std::string error() const override { return error_; }
+  const char* protocolName() const override { return "TLS"; }
+  bool encrypted() const override { return true; }
 
   // Appends a close_notify alert to wireOut so the client can tell an orderly shutdown
   // from a truncation attack. Call before closing the socket; later calls do nothing.

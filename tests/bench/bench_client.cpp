@@ -66,6 +66,21 @@ void Client::finishConnect() {
     close(std::strerror(error));
     return;
   }
+  if (settings_.transport != Transport::Tcp) {
+    transport_ = WireTransport::create(settings_.transport);
+    std::string why;
+    if (!transport_->start(wire_, why)) {
+      close("transport handshake failed");
+      return;
+    }
+    state_ = State::Handshaking;
+    flush();
+    return;
+  }
+  sendConnect();
+}
+
+void Client::sendConnect() {
   // Built in place: moving a Connect (with its optional Will) into the variant trips
   // GCC's -Wmaybe-uninitialized under the sanitizer flags.
   codec::Packet packet(std::in_place_type<codec::Connect>);
@@ -110,17 +125,41 @@ void Client::readAvailable(std::vector<std::uint8_t>& readBuffer) {
       close(std::strerror(errno));
       return;
     }
-    const Status fed = framer_.feed(
-        Bytes(readBuffer.data(), static_cast<std::size_t>(got)),
-        [this](const codec::Frame& frame) { return onFrame(frame); });
-    if (!fed.ok()) {
-      close(fed.error().detail);
-      return;
+    const Bytes chunk(readBuffer.data(), static_cast<std::size_t>(got));
+    if (transport_ != nullptr) {
+      if (!receiveWire(chunk)) return;
+    } else {
+      const Status fed =
+          framer_.feed(chunk, [this](const codec::Frame& frame) { return onFrame(frame); });
+      if (!fed.ok()) {
+        close(fed.error().detail);
+        return;
+      }
     }
     if (static_cast<std::size_t>(got) < readBuffer.size()) break;
   }
   // Acks produced while reading leave in one write.
   if (state_ != State::Closed && pendingBytes() > 0) flush();
+}
+
+// ws and wss: the transport turns socket bytes into MQTT bytes (and may answer its own
+// handshake); once the upgrade is accepted, CONNECT goes out.
+bool Client::receiveWire(Bytes wire) {
+  mqttIn_.clear();
+  std::string why;
+  if (!transport_->receive(wire, mqttIn_, wire_, why)) {
+    close("transport failed");
+    return false;
+  }
+  if (state_ == State::Handshaking && transport_->ready()) sendConnect();
+  if (state_ == State::Closed || mqttIn_.empty()) return state_ != State::Closed;
+  const Status fed =
+      framer_.feed(Bytes(mqttIn_), [this](const codec::Frame& frame) { return onFrame(frame); });
+  if (!fed.ok()) {
+    close(fed.error().detail);
+    return false;
+  }
+  return true;
 }
 
 bool Client::onFrame(const codec::Frame& frame) {
@@ -281,31 +320,52 @@ void Client::close(const char* why) {
   }
   out_.clear();
   outOffset_ = 0;
+  wire_.clear();
+  wireOffset_ = 0;
   events_.onClosed(*this, why);
 }
 
 bool Client::flush() {
   if (state_ == State::Closed || state_ == State::TcpConnecting) return state_ != State::Closed;
-  while (outOffset_ < out_.size()) {
-    const ssize_t sent =
-        ::send(fd_, out_.data() + outOffset_, out_.size() - outOffset_, MSG_NOSIGNAL);
+  if (transport_ != nullptr) {
+    if (transport_->ready() && outOffset_ < out_.size()) {
+      // Everything queued since the last flush travels in one frame.
+      std::string why;
+      if (!transport_->send(Bytes(out_.data() + outOffset_, out_.size() - outOffset_), wire_,
+                            why)) {
+        close("transport send failed");
+        return false;
+      }
+      out_.clear();
+      outOffset_ = 0;
+    }
+    if (!writeOut(wire_, wireOffset_)) return false;
+  } else if (!writeOut(out_, outOffset_)) {
+    return false;
+  }
+  updateInterest();
+  return true;
+}
+
+bool Client::writeOut(std::vector<std::uint8_t>& buffer, std::size_t& offset) {
+  while (offset < buffer.size()) {
+    const ssize_t sent = ::send(fd_, buffer.data() + offset, buffer.size() - offset, MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       close(std::strerror(errno));
       return false;
     }
-    outOffset_ += static_cast<std::size_t>(sent);
+    offset += static_cast<std::size_t>(sent);
     lastSendNs_ = monotonicNs();
   }
-  if (outOffset_ == out_.size()) {
-    out_.clear();
-    outOffset_ = 0;
-  } else if (outOffset_ > kOutputHighWater) {
-    out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(outOffset_));
-    outOffset_ = 0;
+  if (offset == buffer.size()) {
+    buffer.clear();
+    offset = 0;
+  } else if (offset > kOutputHighWater) {
+    buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(offset));
+    offset = 0;
   }
-  updateInterest();
   return true;
 }
 

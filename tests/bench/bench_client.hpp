@@ -9,10 +9,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/codec/codec.hpp"
+#include "tests/bench/bench_transport.hpp"
 
 namespace midge::bench {
 
@@ -37,11 +39,15 @@ struct ClientSettings {
   bool cleanSession = true;
   std::uint16_t keepAlive = 60;
   std::uint32_t sessionExpiry = 0;  // v5, when not clean
+  Transport transport = Transport::Tcp;
 };
 
 class Client {
  public:
-  enum class State : std::uint8_t { Idle, TcpConnecting, AwaitConnack, Connected, Closed };
+  // Handshaking: TLS and the WebSocket upgrade, for --transport ws and wss.
+  enum class State : std::uint8_t {
+    Idle, TcpConnecting, Handshaking, AwaitConnack, Connected, Closed
+  };
 
   Client(ClientEvents& events, std::uint32_t index, std::string clientId,
          const ClientSettings& settings);
@@ -70,7 +76,9 @@ class Client {
   void setWindow(std::uint32_t window) noexcept { window_ = window; }
   std::uint32_t window() const noexcept { return window_; }
   std::uint32_t inflight() const noexcept { return inflight_; }
-  std::size_t pendingBytes() const noexcept { return out_.size() - outOffset_; }
+  std::size_t pendingBytes() const noexcept {
+    return out_.size() - outOffset_ + wire_.size() - wireOffset_;
+  }
   std::uint32_t index() const noexcept { return index_; }
   State state() const noexcept { return state_; }
   std::uint64_t lastSendNs() const noexcept { return lastSendNs_; }
@@ -92,6 +100,9 @@ class Client {
   void sendAck(codec::PacketType type, std::uint16_t packetId);
   std::uint16_t takePacketId();
   void finishConnect();
+  void sendConnect();
+  bool writeOut(std::vector<std::uint8_t>& buffer, std::size_t& offset);
+  bool receiveWire(Bytes wire);
   void updateInterest();
   void readAvailable(std::vector<std::uint8_t>& readBuffer);
 
@@ -109,6 +120,11 @@ class Client {
   std::vector<std::uint8_t> out_;
   std::size_t outOffset_ = 0;
   std::uint64_t lastSendNs_ = 0;
+  // ws and wss only: out_ holds MQTT bytes, which flush() frames into wire_.
+  std::unique_ptr<WireTransport> transport_;
+  std::vector<std::uint8_t> wire_;
+  std::size_t wireOffset_ = 0;
+  std::vector<std::uint8_t> mqttIn_;
 
   std::vector<Slot> outbound_;  // by packet identifier; allocated by the first publish
   std::uint16_t nextPacketId_ = 1;

@@ -46,6 +46,7 @@ BenchLoop::BenchLoop(const BenchOptions& options)
       options.version == 5 ? codec::ProtocolVersion::V5 : codec::ProtocolVersion::V311;
   settings_.cleanSession = options.cleanSession;
   settings_.keepAlive = options.keepAlive;
+  settings_.transport = options.transport;
   // A durable session must outlive the run's own disconnect for the broker to keep it.
   settings_.sessionExpiry = options.cleanSession ? 0 : 3600;
 }

@@ -107,6 +107,7 @@ const char* usageText() noexcept {
          "  --drain S                  longest wait for late messages at the end\n"
          "  --clean | --durable        clean or persistent sessions\n"
          "  --version 4|5              MQTT 3.1.1 or 5.0\n"
+         "  --transport tcp|ws|wss     MQTT over TCP, WebSockets, or WebSockets over TLS\n"
          "  --connections N            idle clients for --mode connections\n"
          "  --connect-concurrency N    handshakes in progress at once\n"
          "  --keepalive S              keep-alive sent in CONNECT (PINGREQ at half)\n"
@@ -168,6 +169,19 @@ bool parseBenchOptions(int argc, const char* const* argv, BenchOptions& out,
       out.cleanSession = false;
     } else if (option == "--version") {
       ok = setUnsigned("--version", args.value(), 4, 5, out.version, error);
+    } else if (option == "--transport") {
+      const char* text = args.value();
+      const std::string value = text != nullptr ? text : "";
+      if (value == "tcp") {
+        out.transport = Transport::Tcp;
+      } else if (value == "ws") {
+        out.transport = Transport::WebSocket;
+      } else if (value == "wss") {
+        out.transport = Transport::WebSocketTls;
+      } else {
+        error = "--transport expects tcp, ws or wss";
+        ok = false;
+      }
     } else if (option == "--connections") {
       ok = setUnsigned("--connections", args.value(), 1, 1000000, out.connections, error);
     } else if (option == "--connect-concurrency") {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tests/bench/bench_transport.hpp"
+
 namespace midge::bench {
 
 enum class BenchMode : std::uint8_t { PubSub, Connections };
@@ -37,6 +39,7 @@ struct BenchOptions {
   double drain = 10;             // at most this long to wait for stragglers at the end
   bool cleanSession = true;      // --clean (default) or --durable
   std::uint8_t version = 4;      // 4 = MQTT 3.1.1, 5 = MQTT 5.0
+  Transport transport = Transport::Tcp;
   std::uint32_t connections = 1000;   // --mode connections
   std::uint32_t connectConcurrency = 100;  // handshakes in progress at once
   std::uint16_t keepAlive = 60;

@@ -84,6 +84,8 @@ def main():
     parser.add_argument("--broker", required=True)
     parser.add_argument("--bench", required=True)
     parser.add_argument("--expect-usage-error", action="store_true")
+    parser.add_argument("--websockets", action="store_true",
+                        help="the listener speaks MQTT over WebSockets (pass --transport ws)")
     parser.add_argument("bench_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     bench_args = args.bench_args[1:] if args.bench_args[:1] == ["--"] else args.bench_args
@@ -102,6 +104,8 @@ def main():
     conf = os.path.join(workdir, "midge.conf")
     with open(conf, "w") as out:
         out.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+        if args.websockets:
+            out.write("protocol websockets\n")
     log = open(os.path.join(workdir, "broker.log"), "w")
     broker = subprocess.Popen([args.broker, "-c", conf], stdout=log, stderr=subprocess.STDOUT,
                               cwd=workdir)

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tests/broker/config_test_support.hpp"
 
@@ -73,6 +74,22 @@ const GoodRow kGoodRows[] = {
      [](const Config& c) { EXPECT_EQ(first(c).maxTopicAlias, 0); }},
     {"mount_point", kListener + "mount_point tenant/a/\n",
      [](const Config& c) { EXPECT_EQ(first(c).mountPoint, "tenant/a/"); }},
+    {"protocol_websockets", kListener + "protocol websockets\n",
+     [](const Config& c) { EXPECT_EQ(first(c).protocol, ListenerProtocol::WebSockets); }},
+    {"protocol_websockets_over_tls", kTlsListener + "protocol websockets\n",
+     [](const Config& c) {
+       EXPECT_EQ(first(c).protocol, ListenerProtocol::WebSockets);
+       EXPECT_TRUE(first(c).tls.has_value());
+     }},
+    {"websockets_origin_repeated",
+     kListener + "protocol websockets\nwebsockets_origin https://a.example\n"
+                 "websockets_origin http://localhost:8080\n",
+     [](const Config& c) {
+       EXPECT_EQ(first(c).websocketsOrigins,
+                 (std::vector<std::string>{"https://a.example", "http://localhost:8080"}));
+     }},
+    {"websockets_headers_size", kListener + "websockets_headers_size 8192\n",
+     [](const Config& c) { EXPECT_EQ(c.websocketsHeadersSize, 8192u); }},
     {"protocol", kListener + "protocol mqtt\n",
      [](const Config& c) { EXPECT_EQ(c.listeners.size(), 1u); }},
     {"protocol_http",
@@ -300,7 +317,15 @@ const BadRow kBadRows[] = {
     {"max_topic_alias_out_of_range", kListener + "max_topic_alias 65536\n", 2, "max_topic_alias"},
     {"mount_point_before_listener", "mount_point a/\n", 1, "mount_point"},
     {"mount_point_wildcard", kListener + "mount_point a/#\n", 2, "wildcard"},
-    {"protocol_websockets", kListener + "protocol websockets\n", 2, "websockets"},
+    {"protocol_quic", kListener + "protocol quic\n", 2, "quic"},
+    {"http_dir", kListener + "protocol websockets\nhttp_dir /var/www\n", 3, "static files"},
+    {"websockets_origin_on_mqtt_listener", kListener + "websockets_origin https://a.example\n",
+     1, "protocol websockets"},
+    {"websockets_origin_list_on_one_line",
+     kListener + "protocol websockets\nwebsockets_origin https://a,https://b\n", 3,
+     "one origin"},
+    {"websockets_headers_size_too_small", "websockets_headers_size 100\n", 1,
+     "websockets_headers_size"},
     {"protocol_http_before_listener", "protocol http\n", 1, "must follow"},
     {"protocol_http_with_tls",
      kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\n", 2,

@@ -213,8 +213,8 @@ TEST(Tls, IdentityAsUsernameWithoutRequiredCertificateWarns) {
 TEST(Ignored, MosquittoKeywordsMidgeDoesNotNeedLoadWithAWarningEach) {
   const char* lines[] = {
       "allow_duplicate_messages false", "autosave_on_changes true",
-      "ciphers_tls1.3 TLS_AES_128_GCM_SHA256", "dhparamfile /dh.pem", "http_dir /www",
-      "websockets_log_level 0", "websockets_headers_size 4096", "retry_interval 20",
+      "ciphers_tls1.3 TLS_AES_128_GCM_SHA256", "dhparamfile /dh.pem",
+      "websockets_log_level 0", "retry_interval 20",
       "log_dest dlt",
   };
   for (const char* line : lines) {

@@ -57,6 +57,8 @@ class XorFilter : public StreamFilter {
   bool handshakeDone() const override { return done_; }
   std::string peerIdentity() const override { return "CN=sensor-7"; }
   std::string error() const override { return error_; }
+  const char* protocolName() const override { return "TLS"; }
+  bool encrypted() const override { return true; }
 
  private:
   XorFactory& factory_;
