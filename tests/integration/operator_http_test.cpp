@@ -7,7 +7,9 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/operator_http_support.hpp"
 #include "tests/integration/subprocess.hpp"
@@ -172,7 +174,11 @@ TEST_F(OperatorHttpTest, BasicAuthenticationUsesAPasswordFile) {
 #endif
   if (tool.empty()) GTEST_SKIP() << "midge-passwd not built";
   const std::string passwords = broker_.dataDir() + "/http-users";
-  ASSERT_EQ(runToCompletion({tool, "-c", "-b", passwords, "scraper", "pa55word"}, 30s), 0);
+  std::vector<std::string> command{tool, "-c", "-b", passwords, "scraper", "pa55word"};
+  // A cross build cannot exec the target's tool directly: its launcher (qemu-user) does.
+  const std::string launcher = MIDGE_TARGET_LAUNCHER;
+  if (!launcher.empty()) command.insert(command.begin(), launcher);
+  ASSERT_EQ(runToCompletion(command, 30s), 0);
   startBroker({"http_basic_auth_file " + passwords});
   // "scraper:pa55word" and "scraper:wrong" in base64.
   EXPECT_EQ(httpGet(httpPort_, "/metrics", "Authorization: Basic c2NyYXBlcjpwYTU1d29yZA==\r\n")
