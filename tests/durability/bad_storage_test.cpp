@@ -27,6 +27,16 @@
 namespace midge::test::durability {
 namespace {
 
+// Prints the broker's log when the test fails or throws, whichever way it leaves.
+struct LogOnFailure {
+  const BrokerProcess& broker;
+  ~LogOnFailure() {
+    if (::testing::Test::HasFailure() || std::uncaught_exceptions() > 0) {
+      std::cerr << "---- broker log ----\n" << broker.log() << "----\n";
+    }
+  }
+};
+
 using namespace std::chrono_literals;
 
 std::uint16_t packetIdOf(const RawPacket& packet) {
@@ -194,14 +204,7 @@ TEST(DurabilityDiskFull, FailedCommitWithholdsThePubackAndTheBrokerRecovers) {
   broker.addConfigLine("protocol http");
 #endif
   broker.start();
-  struct LogOnFailure {
-    const BrokerProcess& broker;
-    ~LogOnFailure() {
-      if (::testing::Test::HasFailure() || std::uncaught_exceptions() > 0) {
-        std::cerr << "---- broker log ----\n" << broker.log() << "----\n";
-      }
-    }
-  } logOnFailure{broker};
+  const LogOnFailure logOnFailure{broker};
 
   SessionSpec durable;
   durable.clientId = "full-sub";
@@ -317,14 +320,7 @@ TEST(DurabilityDiskFull, CommitsFailingLongerThanTheTimeoutStopTheBroker) {
   broker.addConfigLine("persistence_file midge.db");
   broker.addConfigLine("persistence_failure_timeout 1");
   broker.start();
-  struct LogOnFailure {
-    const BrokerProcess& broker;
-    ~LogOnFailure() {
-      if (::testing::Test::HasFailure() || std::uncaught_exceptions() > 0) {
-        std::cerr << "---- broker log ----\n" << broker.log() << "----\n";
-      }
-    }
-  } logOnFailure{broker};
+  const LogOnFailure logOnFailure{broker};
 
   SessionSpec durable;
   durable.clientId = "stuck-sub";
