@@ -143,14 +143,31 @@ struct OperatorHttpServer::Callbacks {
     evhttp_connection_get_peer(connection, &address, &port);
     const std::string peer = std::string(address != nullptr ? address : "?") + ":" +
                              std::to_string(port);
-    auto found = server.connections_.find(evhttp_connection_get_bufferevent(connection));
+    bufferevent* socket = evhttp_connection_get_bufferevent(connection);
+    auto found = server.connections_.find(socket);
     Connection* c = found == server.connections_.end() ? nullptr : found->second;
+    bool excess = c != nullptr && c->excess;
+    const TlsRelay* relay = nullptr;
+    if (server.spec_.tls != nullptr) {
+      // With https the limit is counted at the TCP accept, and the peer is the relay's.
+      relay = server.relayOf(socket);
+      excess = relay != nullptr && relay->excess;
+    }
+    const std::string shownPeer = relay != nullptr ? relay->peer() : peer;
 
     HttpResponse response;
-    if (c != nullptr && c->excess) {
+    if (server.spec_.tls != nullptr && relay == nullptr) {
+      ++server.counters_.localRefused;
+      server.log_(LogLevel::Warning,
+                  server.spec_.name + ": refused a request on the internal socket that did not "
+                                      "come through TLS (a local process bypassing https)");
+      response.status = 403;
+      response.body = "forbidden\n";
+      response.headers.emplace_back("Connection", "close");
+    } else if (excess) {
       ++server.counters_.connectionsRefused;
       server.log_(LogLevel::Notice,
-                  server.spec_.name + ": refused " + peer + ": " +
+                  server.spec_.name + ": refused " + shownPeer + ": " +
                       std::to_string(server.spec_.maxConnections) +
                       " connections already open (max_connections)");
       response.status = 503;
@@ -166,7 +183,7 @@ struct OperatorHttpServer::Callbacks {
       incoming.method = methodName(evhttp_request_get_command(request));
       incoming.path = path != nullptr ? path : "";
       incoming.authorization = authorization != nullptr ? authorization : "";
-      incoming.peer = peer;
+      incoming.peer = shownPeer;
       response = server.handler_(incoming);
     }
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
@@ -193,6 +210,11 @@ OperatorHttpServer::OperatorHttpServer(event_base* base, const HttpServerSpec& s
     : base_(base), spec_(spec), handler_(std::move(handler)), log_(std::move(log)) {}
 
 OperatorHttpServer::~OperatorHttpServer() {
+  if (tcpListener_ != nullptr) evconnlistener_free(tcpListener_);
+  relays_.clear();  // they only call back from the loop, never while being destroyed
+  relayByLocalName_.clear();
+  finishedRelays_.clear();
+  if (reapTimer_ != nullptr) event_free(reapTimer_);
   if (http_ != nullptr) evhttp_free(http_);  // frees every connection evhttp holds
   releaseFreed(true);
   if (sweepTimer_ != nullptr) event_free(sweepTimer_);
@@ -243,6 +265,10 @@ std::unique_ptr<OperatorHttpServer> OperatorHttpServer::create(event_base* base,
                 EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
   evhttp_set_bevcb(http, Callbacks::create, server.get());
   evhttp_set_gencb(http, Callbacks::request, server.get());
+  if (spec.tls != nullptr) {
+    if (!server->bindHttps(error)) return nullptr;
+    return server;
+  }
   const std::string address = spec.bindAddress.empty() ? "0.0.0.0" : spec.bindAddress;
   server->bound_ = evhttp_bind_socket_with_handle(http, address.c_str(), spec.port);
   if (server->bound_ == nullptr) {
