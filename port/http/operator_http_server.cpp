@@ -112,7 +112,8 @@ struct OperatorHttpServer::Callbacks {
     auto* c = new Connection;
     c->server = &server;
     ++server.open_;
-    ++server.counters_.connectionsAccepted;
+    // With https the TCP accept counts it (operator_https.cpp); this is the relay's socket.
+    if (server.spec_.tls == nullptr) ++server.counters_.connectionsAccepted;
     c->excess = server.open_ > server.spec_.maxConnections;
     c->socket = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_incref(c->socket);
@@ -135,8 +136,9 @@ struct OperatorHttpServer::Callbacks {
     }
   }
 
-  static void request(evhttp_request* request, void* argument) {
-    auto& server = *static_cast<OperatorHttpServer*>(argument);
+  // Decides the answer: 403 on the internal socket for anything but a relay (https),
+  // 503 beyond the connection limit, else what the handler says.
+  static HttpResponse route(OperatorHttpServer& server, evhttp_request* request, Connection* c) {
     evhttp_connection* connection = evhttp_request_get_connection(request);
     char* address = nullptr;
     ev_uint16_t port = 0;
@@ -144,8 +146,6 @@ struct OperatorHttpServer::Callbacks {
     const std::string peer = std::string(address != nullptr ? address : "?") + ":" +
                              std::to_string(port);
     bufferevent* socket = evhttp_connection_get_bufferevent(connection);
-    auto found = server.connections_.find(socket);
-    Connection* c = found == server.connections_.end() ? nullptr : found->second;
     bool excess = c != nullptr && c->excess;
     const TlsRelay* relay = nullptr;
     if (server.spec_.tls != nullptr) {
@@ -186,6 +186,15 @@ struct OperatorHttpServer::Callbacks {
       incoming.peer = shownPeer;
       response = server.handler_(incoming);
     }
+    return response;
+  }
+
+  static void request(evhttp_request* request, void* argument) {
+    auto& server = *static_cast<OperatorHttpServer*>(argument);
+    auto found = server.connections_.find(
+        evhttp_connection_get_bufferevent(evhttp_request_get_connection(request)));
+    Connection* c = found == server.connections_.end() ? nullptr : found->second;
+    const HttpResponse response = route(server, request, c);
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
     evhttp_add_header(headers, "Content-Type", response.contentType.c_str());
     evhttp_add_header(headers, "Cache-Control", "no-store");

@@ -6,6 +6,7 @@
 // traffic flows. Certificates come from the security tests' TestPki (openssl).
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <fstream>
 #include <regex>
@@ -150,6 +151,23 @@ TEST_F(OperatorHttpsTest, PlainHttpToTheHttpsPortIsAnswered400) {
   EXPECT_EQ(sample("midge_tls_failures_total"), 1.0);
 }
 
+TEST_F(OperatorHttpsTest, SighupServesTheRenewedCertificate) {
+  const std::string cert = broker_.dataDir() + "/server.crt";
+  const std::string key = broker_.dataDir() + "/server.key";
+  security::copyFile(pki("server.crt"), cert);
+  security::copyFile(pki("server.key"), key);
+  startBroker({"certfile " + cert, "keyfile " + key});
+  ASSERT_EQ(curl("/healthz").httpStatus, 200);
+  // Key first, then certificate; the reload only comes with the signal.
+  security::copyFile(pki("other-server.key"), key);
+  security::copyFile(pki("other-server.crt"), cert);
+  const std::size_t mark = broker_.logMark();
+  broker_.signal(SIGHUP);
+  ASSERT_TRUE(broker_.waitForLog("certificates reloaded", 5s, mark));
+  EXPECT_EQ(curl("/healthz", {}, "other-ca.crt").httpStatus, 200);
+  EXPECT_EQ(curl("/healthz").httpStatus, 0) << "the old CA no longer matches";
+}
+
 TEST_F(OperatorHttpsTest, ClientThatNeverStartsItsHandshakeIsCutAtTheTimeout) {
   startHttps();
   const std::size_t mark = broker_.logMark();
@@ -234,6 +252,39 @@ TEST_F(OperatorHttpsTest, LocalProcessThatSkipsTlsIsRefused) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0u) << answer;
   EXPECT_EQ(answer.find("midge_"), std::string::npos) << answer;
   EXPECT_TRUE(broker_.waitForLog("did not come through TLS", 5s));
+}
+
+// A TLS client that asks for /metrics many times over on one connection and never reads
+// an answer; its receive buffer is small, so the answers back up into the broker.
+constexpr const char* kNonReadingClient = R"(
+import socket, ssl, sys, time
+port, cafile = sys.argv[1:3]
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.load_verify_locations(cafile)
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+raw.connect(("127.0.0.1", int(port)))
+tls = context.wrap_socket(raw, server_hostname="localhost")
+tls.settimeout(5)
+try:
+    tls.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+except OSError:
+    pass
+print("sent", flush=True)
+time.sleep(60)
+)";
+
+TEST_F(OperatorHttpsTest, ClientThatStopsReadingIsCutAtTheWriteStallTimeout) {
+  if (*SYSTEM_PYTHON3 == '\0') GTEST_SKIP() << "python3 not installed";
+  startHttps();
+  const std::size_t mark = broker_.logMark();
+  Subprocess client({SYSTEM_PYTHON3, "-c", kNonReadingClient, std::to_string(httpPort_), pki("ca.crt")});
+  ASSERT_TRUE(client.waitForOutput("sent", 20s)) << client.output();
+  // Backpressure holds the answers at 64 KiB in the broker; after 10 s without progress
+  // (the write stall timeout, or evhttp's own 10 s timeout first) the connection ends.
+  EXPECT_TRUE(broker_.waitForLog("write stall timeout", 30s, mark));
+  client.terminate();
+  EXPECT_EQ(curl("/healthz").httpStatus, 200);
 }
 
 TEST_F(OperatorHttpsTest, AnswersWhileMqttTrafficFlows) {
