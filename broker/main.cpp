@@ -275,6 +275,7 @@ int main(int argc, char** argv) {
   operatorSources.turns = &turnTimer;
   operatorSources.storePath = config.persistence ? midge::config::persistenceFilePath(config) : "";
   operatorSources.version = kVersion;
+  operatorSources.tls = &tls;
   if (!operatorEndpoints.open(config, *loop, operatorSources, logger, error)) {
     logger.write(midge::LogLevel::Error, error);
     return 1;

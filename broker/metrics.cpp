@@ -242,12 +242,19 @@ std::string renderMetrics(const MetricsSources& s) {
            "Size of the persistence file and its write-ahead log (0 without persistence).",
            fileSize(s.storePath) + (s.storePath.empty() ? 0 : fileSize(s.storePath + "-wal")));
 
-  // TLS and the loop.
-  e.single("midge_tls_handshakes_total", "counter", "TLS handshakes completed on MQTT listeners.",
-           net.tlsHandshakes);
+  // TLS and the loop; https listeners count their handshakes here too.
+  std::uint64_t httpsHandshakes = 0;
+  std::uint64_t httpsFailures = 0;
+  for (const port::OperatorHttpServer* server : s.httpServers) {
+    httpsHandshakes += server->counters().tlsHandshakes;
+    httpsFailures += server->counters().tlsFailures;
+  }
+  e.single("midge_tls_handshakes_total", "counter",
+           "TLS handshakes completed on MQTT and https listeners.",
+           net.tlsHandshakes + httpsHandshakes);
   e.single("midge_tls_failures_total", "counter",
            "TLS handshakes that failed or timed out, and TLS errors on open connections.",
-           net.tlsFailures);
+           net.tlsFailures + httpsFailures);
   e.histogram("midge_event_loop_turn_duration_seconds",
               "Time the engine spends in one event-loop turn, commit included.",
               s.turns->turnSeconds());

@@ -10,6 +10,7 @@
 #include "broker/auth/password_file.hpp"
 #include "broker/instruments.hpp"
 #include "broker/metrics.hpp"
+#include "broker/tls_listeners.hpp"
 #include "port/http/operator_http_server.hpp"
 #include "port/net/event_loop.hpp"
 
@@ -199,7 +200,15 @@ bool OperatorEndpoints::open(const config::Config& config, port::EventLoop& loop
     spec.port = listener.port;
     spec.maxConnections = static_cast<std::size_t>(
         listener.maxConnections > 0 ? listener.maxConnections : config::kDefaultHttpMaxConnections);
-    spec.name = "http listener " + std::to_string(listener.port);
+    spec.name = std::string(listener.tls ? "https" : "http") + " listener " +
+                std::to_string(listener.port);
+    if (listener.tls) {
+      spec.tls = sources.tls != nullptr ? sources.tls->factoryFor(i) : nullptr;
+      if (spec.tls == nullptr) {
+        error = "listener at " + listener.definedAt + ": its TLS context is missing";
+        return false;
+      }
+    }
     const HttpListenerAuth* authFor = auth.get();
     const std::string name = spec.name;
     auto server = port::OperatorHttpServer::create(

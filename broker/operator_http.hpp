@@ -20,6 +20,7 @@ class EventLoop;
 namespace midge::app {
 
 class TimedStore;
+class TlsListeners;
 class TurnTimer;
 
 struct OperatorSources {
@@ -29,6 +30,8 @@ struct OperatorSources {
   const TurnTimer* turns = nullptr;
   std::string storePath;
   std::string version;
+  // The TLS of listeners with certfile/keyfile (https); null serves none of them.
+  const TlsListeners* tls = nullptr;
 };
 
 class OperatorEndpoints {

@@ -350,14 +350,12 @@ void ParseSession::finishHttp(Listener& listener, const Origin& origin) {
     }
     return;
   }
-  if (listener.tls) {
-    // libevent 2.1's evhttp can run only over its own bufferevents; 2.1 has no mbedTLS
-    // one, and a filter under evhttp leaves freed timers behind. A certificate here would
-    // be silently unused, so the start fails instead.
+  if (listener.tls && (listener.tls->useIdentityAsUsername || listener.tls->useSubjectAsUsername)) {
+    // certfile/keyfile make it https; a certificate identity has no MQTT user to become.
     errorAt(origin.file, origin.line,
-            where + "TLS (certfile/keyfile) on a 'protocol http' listener is not supported; "
-                    "bind it to a trusted address or put a TLS proxy in front of it");
-    return;
+            where + "use_identity_as_username / use_subject_as_username do not apply to an "
+                    "http listener (there is no MQTT user); require_certificate alone "
+                    "admits only clients with a certificate from cafile/capath");
   }
   if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
     errorAt(origin.file, origin.line,

@@ -112,7 +112,8 @@ struct OperatorHttpServer::Callbacks {
     auto* c = new Connection;
     c->server = &server;
     ++server.open_;
-    ++server.counters_.connectionsAccepted;
+    // With https the TCP accept counts it (operator_https.cpp); this is the relay's socket.
+    if (server.spec_.tls == nullptr) ++server.counters_.connectionsAccepted;
     c->excess = server.open_ > server.spec_.maxConnections;
     c->socket = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_incref(c->socket);
@@ -135,22 +136,38 @@ struct OperatorHttpServer::Callbacks {
     }
   }
 
-  static void request(evhttp_request* request, void* argument) {
-    auto& server = *static_cast<OperatorHttpServer*>(argument);
+  // Decides the answer: 403 on the internal socket for anything but a relay (https),
+  // 503 beyond the connection limit, else what the handler says.
+  static HttpResponse route(OperatorHttpServer& server, evhttp_request* request, Connection* c) {
     evhttp_connection* connection = evhttp_request_get_connection(request);
     char* address = nullptr;
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(connection, &address, &port);
     const std::string peer = std::string(address != nullptr ? address : "?") + ":" +
                              std::to_string(port);
-    auto found = server.connections_.find(evhttp_connection_get_bufferevent(connection));
-    Connection* c = found == server.connections_.end() ? nullptr : found->second;
+    bufferevent* socket = evhttp_connection_get_bufferevent(connection);
+    bool excess = c != nullptr && c->excess;
+    const TlsRelay* relay = nullptr;
+    if (server.spec_.tls != nullptr) {
+      // With https the limit is counted at the TCP accept, and the peer is the relay's.
+      relay = server.relayOf(socket);
+      excess = relay != nullptr && relay->excess;
+    }
+    const std::string shownPeer = relay != nullptr ? relay->peer() : peer;
 
     HttpResponse response;
-    if (c != nullptr && c->excess) {
+    if (server.spec_.tls != nullptr && relay == nullptr) {
+      ++server.counters_.localRefused;
+      server.log_(LogLevel::Warning,
+                  server.spec_.name + ": refused a request on the internal socket that did not "
+                                      "come through TLS (a local process bypassing https)");
+      response.status = 403;
+      response.body = "forbidden\n";
+      response.headers.emplace_back("Connection", "close");
+    } else if (excess) {
       ++server.counters_.connectionsRefused;
       server.log_(LogLevel::Notice,
-                  server.spec_.name + ": refused " + peer + ": " +
+                  server.spec_.name + ": refused " + shownPeer + ": " +
                       std::to_string(server.spec_.maxConnections) +
                       " connections already open (max_connections)");
       response.status = 503;
@@ -166,9 +183,18 @@ struct OperatorHttpServer::Callbacks {
       incoming.method = methodName(evhttp_request_get_command(request));
       incoming.path = path != nullptr ? path : "";
       incoming.authorization = authorization != nullptr ? authorization : "";
-      incoming.peer = peer;
+      incoming.peer = shownPeer;
       response = server.handler_(incoming);
     }
+    return response;
+  }
+
+  static void request(evhttp_request* request, void* argument) {
+    auto& server = *static_cast<OperatorHttpServer*>(argument);
+    auto found = server.connections_.find(
+        evhttp_connection_get_bufferevent(evhttp_request_get_connection(request)));
+    Connection* c = found == server.connections_.end() ? nullptr : found->second;
+    const HttpResponse response = route(server, request, c);
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
     evhttp_add_header(headers, "Content-Type", response.contentType.c_str());
     evhttp_add_header(headers, "Cache-Control", "no-store");
@@ -193,6 +219,11 @@ OperatorHttpServer::OperatorHttpServer(event_base* base, const HttpServerSpec& s
     : base_(base), spec_(spec), handler_(std::move(handler)), log_(std::move(log)) {}
 
 OperatorHttpServer::~OperatorHttpServer() {
+  if (tcpListener_ != nullptr) evconnlistener_free(tcpListener_);
+  relays_.clear();  // they only call back from the loop, never while being destroyed
+  relayByLocalName_.clear();
+  finishedRelays_.clear();
+  if (reapTimer_ != nullptr) event_free(reapTimer_);
   if (http_ != nullptr) evhttp_free(http_);  // frees every connection evhttp holds
   releaseFreed(true);
   if (sweepTimer_ != nullptr) event_free(sweepTimer_);
@@ -243,6 +274,10 @@ std::unique_ptr<OperatorHttpServer> OperatorHttpServer::create(event_base* base,
                 EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
   evhttp_set_bevcb(http, Callbacks::create, server.get());
   evhttp_set_gencb(http, Callbacks::request, server.get());
+  if (spec.tls != nullptr) {
+    if (!server->bindHttps(error)) return nullptr;
+    return server;
+  }
   const std::string address = spec.bindAddress.empty() ? "0.0.0.0" : spec.bindAddress;
   server->bound_ = evhttp_bind_socket_with_handle(http, address.c_str(), spec.port);
   if (server->bound_ == nullptr) {

@@ -2,7 +2,11 @@
 // The operator HTTP endpoint (metrics, health checks) on libevent's evhttp, on its own
 // listener and the broker's event loop; never on an MQTT listener. The server knows
 // nothing of MQTT: it enforces the limits below and hands each request to one handler.
-// Plain HTTP only: libevent 2.1 has no mbedTLS bufferevent (see docs/monitoring.md).
+// With spec.tls set it serves https: the server accepts TCP itself and runs TLS in a
+// TlsRelay per connection, which hands plaintext to evhttp on an abstract AF_UNIX socket
+// (tls_relay.hpp says why). Requests on that socket that do not come from one of this
+// server's relays are answered 403, so a local user cannot skip TLS, client
+// certificates or the connection limit through it.
 //
 // Limits, all with a log line when they bite:
 // - at most maxConnections connections are served; the next ones up to the same number
@@ -31,12 +35,14 @@
 #include <vector>
 
 #include "core/engine/io.hpp"
+#include "port/http/tls_relay.hpp"
 
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
 struct bufferevent;
 struct event;
+struct evconnlistener;
 
 namespace midge::port {
 
@@ -49,6 +55,9 @@ struct HttpServerSpec {
   std::size_t maxBodyBytes = 1024;  // GET and HEAD carry none
   int timeoutSeconds = 10;
   std::string name;  // "http listener 9100", for log lines
+  // https when set: one filter per connection (TLS). Owned by the caller; outlives the server.
+  StreamFilterFactory* tls = nullptr;
+  TlsRelayLimits relayLimits;
 };
 
 struct HttpRequest {
@@ -70,9 +79,12 @@ struct HttpCounters {
   std::uint64_t connectionsRefused = 0;   // answered 503 for being over maxConnections
   std::uint64_t requests = 0;             // passed to the handler
   std::uint64_t requestsRejected = 0;     // answered by evhttp itself: 400, 413, 501
+  std::uint64_t tlsHandshakes = 0;        // https: handshakes completed
+  std::uint64_t tlsFailures = 0;          // https: failed or timed-out handshakes, plain HTTP
+  std::uint64_t localRefused = 0;         // https: requests on the internal socket, not via TLS
 };
 
-class OperatorHttpServer {
+class OperatorHttpServer final : private TlsRelayOwner {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
   using LogSink = std::function<void(LogLevel, std::string_view)>;
@@ -86,7 +98,8 @@ class OperatorHttpServer {
   OperatorHttpServer& operator=(const OperatorHttpServer&) = delete;
 
   std::uint16_t boundPort() const { return boundPort_; }
-  std::size_t openConnections() const { return open_; }
+  // Connections counted against maxConnections: TCP connections (relays) with https.
+  std::size_t openConnections() const { return spec_.tls != nullptr ? relays_.size() : open_; }
   const HttpCounters& counters() const { return counters_; }
 
  private:
@@ -95,6 +108,16 @@ class OperatorHttpServer {
   OperatorHttpServer(event_base* base, const HttpServerSpec& spec, Handler handler, LogSink log);
   void updateAccepting();
   void releaseFreed(bool all);
+  // https (operator_https.cpp): the TCP listener and evhttp's internal socket.
+  bool bindHttps(std::string& error);
+  void acceptTls(int fd, const sockaddr* address, int length);
+  void updateAcceptingTls();
+  TlsRelay* relayOf(::bufferevent* connection) const;
+  void relayLog(LogLevel level, const std::string& message) override;
+  void relayHandshakeDone(TlsRelay& relay) override;
+  void relayHandshakeFailed(TlsRelay& relay) override;
+  void relayLocalName(TlsRelay& relay, const std::string& name) override;
+  void relayFinished(TlsRelay& relay) override;
   static constexpr int kSweepMicroseconds = 100 * 1000;
 
   event_base* base_;
@@ -109,6 +132,15 @@ class OperatorHttpServer {
   bool accepting_ = true;
   ::event* sweepTimer_ = nullptr;
   HttpCounters counters_;
+  // https only.
+  ::evconnlistener* tcpListener_ = nullptr;
+  bool acceptingTls_ = true;
+  sockaddr_un internal_{};
+  socklen_t internalLength_ = 0;
+  std::unordered_map<TlsRelay*, std::unique_ptr<TlsRelay>> relays_;
+  std::unordered_map<std::string, TlsRelay*> relayByLocalName_;
+  std::vector<std::unique_ptr<TlsRelay>> finishedRelays_;  // destroyed by reapTimer_
+  ::event* reapTimer_ = nullptr;
 };
 
 }  // namespace midge::port

@@ -103,6 +103,21 @@ const GoodRow kGoodRows[] = {
        EXPECT_EQ(c.listeners[1].http.basicAuthFile, "/etc/u");
        EXPECT_EQ(c.listeners[1].maxConnections, kDefaultHttpMaxConnections);
      }},
+    {"protocol_http_with_tls",
+     kListener + "listener 9443 127.0.0.1\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\n"
+                 "cafile /ca.pem\nrequire_certificate true\ntls_version tlsv1.2\n"
+                 "ciphers ECDHE-ECDSA-AES128-GCM-SHA256\ncrlfile /crl.pem\n",
+     [](const Config& c) {
+       const Listener& https = c.listeners.at(1);
+       EXPECT_EQ(https.protocol, ListenerProtocol::Http);
+       ASSERT_TRUE(https.tls.has_value());
+       EXPECT_EQ(https.tls->certFile, "/c.pem");
+       EXPECT_EQ(https.tls->caFile, "/ca.pem");
+       EXPECT_TRUE(https.tls->requireCertificate);
+       EXPECT_EQ(https.tls->minVersion, TlsVersion::V1_2);
+       EXPECT_EQ(https.tls->ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256");
+       EXPECT_EQ(https.tls->crlFile, "/crl.pem");
+     }},
     {"protocol_http_max_connections",
      kListener + "listener 9100\nprotocol http\nmax_connections 2\n",
      [](const Config& c) { EXPECT_EQ(c.listeners.at(1).maxConnections, 2); }},
@@ -327,9 +342,18 @@ const BadRow kBadRows[] = {
     {"websockets_headers_size_too_small", "websockets_headers_size 100\n", 1,
      "websockets_headers_size"},
     {"protocol_http_before_listener", "protocol http\n", 1, "must follow"},
-    {"protocol_http_with_tls",
-     kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\n", 2,
-     "TLS"},
+    {"protocol_http_use_identity_as_username",
+     kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\ncafile /ca.pem\n"
+                 "require_certificate true\nuse_identity_as_username true\n",
+     2, "no MQTT user"},
+    {"protocol_http_use_subject_as_username",
+     kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\ncafile /ca.pem\n"
+                 "require_certificate true\nuse_subject_as_username true\n",
+     2, "use_subject_as_username"},
+    {"protocol_http_require_certificate_without_ca",
+     kListener + "listener 9443\nprotocol http\ncertfile /c.pem\nkeyfile /k.pem\n"
+                 "require_certificate true\n",
+     2, "cafile"},
     {"http_keyword_on_mqtt_listener", kListener + "http_bearer_token_file /t\n", 1,
      "apply only"},
     {"http_keyword_before_listener", "http_basic_auth_file /u\nlistener 1883\n", 1,
