@@ -10,6 +10,7 @@
 
 #include "broker/config/parse_session.hpp"
 #include "broker/config/values.hpp"
+#include "core/codec/framer.hpp"
 
 namespace midge::config::detail {
 
@@ -19,9 +20,8 @@ constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
-// The MQTT remaining length tops out at 268435455; a whole packet adds at most 5 bytes.
-constexpr std::int64_t kMaxPayload = 268435455;
-constexpr std::int64_t kMaxPacket = kMaxPayload + 5;
+constexpr std::int64_t kMaxPayload = codec::kMaxVarint;
+constexpr std::int64_t kMaxPacket = codec::kMaxWirePacketSize;
 // Below this not even a CONNECT with a short client id fits (Mosquitto's limit too).
 constexpr std::int64_t kMinPacketLimit = 20;
 
