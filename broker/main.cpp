@@ -168,24 +168,8 @@ int main(int argc, char** argv) {
     logger.write(midge::LogLevel::Notice, "config loaded from " + commandLine.configFile);
   }
 
-  for (const midge::config::Listener& listener : config.listeners) {
-    // Accepted by the parser so a Mosquitto file loads, but not implemented: say so loudly
-    // rather than let clients of that listener share the unprefixed topic tree silently.
-    if (!listener.mountPoint.empty()) {
-      logger.write(midge::LogLevel::Error,
-                   "listener at " + listener.definedAt + ": mount_point is not supported");
-      return 1;
-    }
-  }
   std::optional<midge::app::RunAs> runAs;
   if (!midge::app::chooseRunAs(config.user, runAs, logger)) return 1;
-  if (config.checkRetainSource) {
-    // Ignoring it would deliver retained messages whose publisher has since lost access.
-    logger.write(midge::LogLevel::Error,
-                 "check_retain_source true is not supported (retained messages do not keep "
-                 "their publisher's identity)");
-    return 1;
-  }
   midge::app::FileAuthenticator authenticator;
   if (!authenticator.load(config, error)) {
     logger.write(midge::LogLevel::Error, "cannot load security files: " + error);

@@ -100,7 +100,6 @@ struct Listener {
   std::uint8_t maxQos = engineDefaults().maxQos;
   // topic aliases a v5 client may create; 0: none
   std::uint16_t maxTopicAlias = engineDefaults().maxTopicAlias;
-  std::string mountPoint;            // topic prefix isolating this listener's clients
   bool useUsernameAsClientId = false;
   SecuritySettings security;  // effective settings (see SecuritySettings)
   // Created by Midge because the file defines no listener (Mosquitto 2 local-only mode):
@@ -138,9 +137,6 @@ struct Config {
   bool localOnly = false;
   bool perListenerSettings = false;
   SecuritySettings security;  // the global settings (per_listener_settings false)
-  // Mosquitto's default. true is refused at start: re-checking a retained message's
-  // publisher needs its identity stored with the message, which Midge does not keep.
-  bool checkRetainSource = false;
 
   // Limits; 0 means "no limit" unless stated otherwise.
   std::uint16_t maxInflightMessages = engineDefaults().maxInflightMessages;
@@ -177,7 +173,6 @@ struct Config {
   bool retainAvailable = engineDefaults().retainAvailable;
   bool queueQos0Messages = engineDefaults().queueQos0Messages;
   bool upgradeOutgoingQos = engineDefaults().upgradeOutgoingQos;
-  bool setTcpNodelay = false;
   // Empty: 3.x sessions expire after EngineConfig::defaultV3SessionExpiry; 0 ("never"):
   // no session expires by this rule.
   std::optional<std::uint32_t> persistentClientExpirationSeconds;
@@ -189,8 +184,6 @@ struct Config {
   // A store whose commits keep failing this long stops the broker (non-zero exit) so that
   // the service manager restarts it; 0: never (see broker/store_watch.hpp).
   std::uint32_t persistenceFailureTimeoutSeconds = 60;
-  std::uint32_t autosaveInterval = 1800;  // accepted for Mosquitto files; Midge commits
-                                          // every event-loop turn instead
 
   std::uint32_t sysIntervalSeconds = engineDefaults().sysIntervalSeconds;  // 0: no $SYS
   LogSettings log;
