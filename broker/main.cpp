@@ -119,6 +119,238 @@ midge::EngineConfig engineConfigFrom(const midge::config::Config& config) {
   return engine;
 }
 
+using midge::LogLevel;
+using midge::app::Logger;
+
+// Parses the file (or the built-in defaults) and applies -p/-v; prints every diagnostic.
+bool loadConfiguration(const CommandLine& commandLine, midge::config::Config& config) {
+  std::vector<midge::config::Diagnostic> diagnostics;
+  const bool parsed = commandLine.configFile.empty()
+                          ? midge::config::parseText("", "<defaults>", config, diagnostics)
+                          : midge::config::parseFile(commandLine.configFile, config, diagnostics);
+  const bool overridden = parsed && midge::config::applyCommandLineOverrides(
+                                        config, commandLine.overrides, diagnostics);
+  for (const auto& diagnostic : diagnostics) {
+    std::fprintf(stderr, "%s\n", midge::config::toString(diagnostic).c_str());
+  }
+  if (!parsed || !overridden) {
+    std::fprintf(stderr, "midge: configuration errors, not starting\n");
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<midge::port::EventLoop> createLoop(const midge::config::Config& config,
+                                                   Logger& logger) {
+  midge::port::LoopOptions loopOptions;
+  if (config.globalMaxConnections > 0) {
+    loopOptions.maxConnectionsGlobal = static_cast<std::size_t>(config.globalMaxConnections);
+  }
+  loopOptions.maxTlsHandshakesPerSecond = config.maxConnectRatePerSecond;
+  std::string error;
+  auto loop = midge::port::EventLoop::create(loopOptions, error);
+  if (!loop) {
+    logger.write(LogLevel::Error, "cannot create the event loop: " + error);
+    return nullptr;
+  }
+  loop->setLogSink(
+      [&logger](LogLevel level, std::string_view message) { logger.write(level, message); });
+  return loop;
+}
+
+bool loadSecurityFiles(const midge::config::Config& config,
+                       midge::app::FileAuthenticator& authenticator, Logger& logger) {
+  std::string error;
+  if (!authenticator.load(config, error)) {
+    logger.write(LogLevel::Error, "cannot load security files: " + error);
+    return false;
+  }
+  for (const std::string& warning : authenticator.warnings()) {
+    logger.write(LogLevel::Warning, warning);
+  }
+  return true;
+}
+
+// The store, wrapped in a watch that stops the broker when commits keep failing (so that
+// the service manager restarts it); `watch` points into the result when there is one.
+std::unique_ptr<midge::store::Store> openWatchedStore(const midge::config::Config& config,
+                                                      midge::port::EventLoop& loop,
+                                                      Logger& logger,
+                                                      midge::app::StoreFailureWatch*& watch) {
+  std::string error;
+  std::unique_ptr<midge::store::Store> store = midge::app::openStore(config, logger, error);
+  if (!store) {
+    logger.write(LogLevel::Error, error);
+    return nullptr;
+  }
+  watch = nullptr;
+  if (!config.persistence || config.persistenceFailureTimeoutSeconds == 0) return store;
+  auto watched = std::make_unique<midge::app::StoreFailureWatch>(
+      std::move(store), loop, config.persistenceFailureTimeoutSeconds,
+      [&logger, &loop](const std::string& why) {
+        logger.write(LogLevel::Error, why);
+        loop.shutdownSoon("persistence_failure_timeout");
+      });
+  watch = watched.get();
+  return watched;
+}
+
+midge::port::ListenerSpec listenerSpecFor(const midge::config::Listener& listener,
+                                          std::size_t index,
+                                          midge::app::WebSocketListeners& websockets) {
+  midge::port::ListenerSpec spec;
+  spec.bindAddress = listener.bindAddress;
+  spec.port = listener.port;
+  spec.index = static_cast<int>(index);
+  spec.maxConnections =
+      listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
+  spec.tls = websockets.factoryFor(index);
+  if (listener.protocol == midge::config::ListenerProtocol::WebSockets) {
+    spec.filterName = listener.tls ? "WebSockets over TLS" : "WebSockets";
+  }
+  spec.restrictions.interfaceName = listener.bindInterface;
+  if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
+    spec.restrictions.family = midge::port::AddressFamily::IPv4;
+  } else if (listener.socketDomain == midge::config::SocketDomain::IPv6) {
+    spec.restrictions.family = midge::port::AddressFamily::IPv6;
+  }
+  return spec;
+}
+
+// Opens the MQTT listeners (plain, TLS, WebSockets); the operator HTTP listeners are
+// opened by OperatorEndpoints. A loopback listener Midge made up itself may fail (a host
+// without IPv6) as long as another one opens.
+bool openMqttListeners(const midge::config::Config& config, midge::port::EventLoop& loop,
+                       midge::app::TlsListeners& tls,
+                       midge::app::WebSocketListeners& websockets, Logger& logger) {
+  std::string error;
+  if (!tls.create(config, error) || !websockets.create(config, tls, error)) {
+    logger.write(LogLevel::Error, error);
+    return false;
+  }
+  int opened = 0;
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const midge::config::Listener& listener = config.listeners[i];
+    if (listener.protocol == midge::config::ListenerProtocol::Http) continue;
+    if (loop.addListener(listenerSpecFor(listener, i, websockets), error)) {
+      ++opened;
+      continue;
+    }
+    logger.write(listener.implicitLoopback ? LogLevel::Warning : LogLevel::Error, error);
+    if (!listener.implicitLoopback) return false;
+  }
+  if (opened == 0) {
+    logger.write(LogLevel::Error, "no listener could be opened");
+    return false;
+  }
+  return true;
+}
+
+bool openOperatorEndpoints(const midge::config::Config& config, midge::port::EventLoop& loop,
+                           midge::app::OperatorSources& sources,
+                           midge::app::OperatorEndpoints& endpoints, Logger& logger) {
+  sources.storePath = config.persistence ? midge::config::persistenceFilePath(config) : "";
+  sources.version = kVersion;
+  std::string error;
+  if (!endpoints.open(config, loop, sources, logger, error)) {
+    logger.write(LogLevel::Error, error);
+    return false;
+  }
+  return true;
+}
+
+// Privileges are dropped only after every listener and file is open (they may need root).
+bool dropPrivileges(const midge::config::Config& config,
+                    const std::optional<midge::app::RunAs>& runAs, Logger& logger) {
+  if (!runAs) return true;
+  midge::app::handOverStore(config, *runAs, logger);
+  if (!midge::app::switchTo(*runAs, logger)) return false;
+  midge::app::checkStoreDirectory(config, logger);
+  return true;
+}
+
+void reloadFiles(midge::app::FileAuthenticator& authenticator, midge::app::TlsListeners& tls,
+                 midge::app::OperatorEndpoints& operatorEndpoints, Logger& logger) {
+  logger.reopen();
+  std::string reloadError;
+  if (!authenticator.reload(reloadError)) {
+    logger.write(LogLevel::Error, "reload failed, keeping the previous files: " + reloadError);
+  } else {
+    logger.write(LogLevel::Notice, "reloaded password and ACL files");
+    for (const std::string& warning : authenticator.warnings()) {
+      logger.write(LogLevel::Warning, warning);
+    }
+  }
+  tls.reload(logger);
+  operatorEndpoints.reload(logger);
+}
+
+void addPortCounters(midge::Broker& broker, const midge::port::NetCounters& net) {
+  broker.addSysCounter("midge/connections/refused", &net.connectionsRefused);
+  broker.addSysCounter("midge/connections/accept-errors", &net.acceptErrors);
+  broker.addSysCounter("midge/connections/tls-failures", &net.tlsFailures);
+}
+
+// Everything from a loaded configuration to the loop's end; the exit status.
+int serve(const midge::config::Config& config, const std::string& configFile) {
+  Logger logger(config.log);
+  auto loop = createLoop(config, logger);
+  if (!loop) return 1;
+  logger.write(LogLevel::Notice, std::string("midge version ") + kVersion + " starting");
+  if (!configFile.empty()) logger.write(LogLevel::Notice, "config loaded from " + configFile);
+
+  std::optional<midge::app::RunAs> runAs;
+  if (!midge::app::chooseRunAs(config.user, runAs, logger)) return 1;
+  midge::app::FileAuthenticator authenticator;
+  if (!loadSecurityFiles(config, authenticator, logger)) return 1;
+  midge::app::StoreFailureWatch* storeWatch = nullptr;
+  std::unique_ptr<midge::store::Store> store = openWatchedStore(config, *loop, logger, storeWatch);
+  if (!store) return 1;
+
+  midge::app::TimedStore timedStore(*store);
+  midge::Broker broker(engineConfigFrom(config), timedStore, *loop, *loop, authenticator);
+  if (!broker.restore().ok()) {
+    logger.write(LogLevel::Error, "cannot load the persistence file: " + store->lastError());
+    return 1;
+  }
+  midge::app::TurnTimer turnTimer(broker);
+  loop->setHandler(&turnTimer);
+  addPortCounters(broker, loop->counters());
+
+  midge::app::TlsListeners tls;
+  midge::app::WebSocketListeners websockets;
+  if (!openMqttListeners(config, *loop, tls, websockets, logger)) return 1;
+  midge::app::OperatorSources operatorSources;
+  operatorSources.broker = &broker;
+  operatorSources.loop = loop.get();
+  operatorSources.store = &timedStore;
+  operatorSources.turns = &turnTimer;
+  operatorSources.tls = &tls;
+  midge::app::OperatorEndpoints operatorEndpoints;
+  if (!openOperatorEndpoints(config, *loop, operatorSources, operatorEndpoints, logger)) return 1;
+  midge::app::PidFile pidFile;
+  if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
+  if (!dropPrivileges(config, runAs, logger)) return 1;
+  operatorEndpoints.setServing(true);
+
+  loop->setSignalCallbacks(
+      [&broker, &logger, &operatorEndpoints] {
+        logger.write(LogLevel::Notice, "shutting down");
+        operatorEndpoints.setServing(false);
+        broker.shutdown();
+      },
+      [&] { reloadFiles(authenticator, tls, operatorEndpoints, logger); });
+  const int status = loop->run();
+  pidFile.remove();
+  if (storeWatch != nullptr && storeWatch->expired()) {
+    // Non-zero, so that systemd's Restart=on-failure (and procd's respawn) start it again.
+    logger.write(LogLevel::Error, "midge stopped: the store kept failing");
+    return 1;
+  }
+  logger.write(LogLevel::Notice, "midge stopped");
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,191 +364,7 @@ int main(int argc, char** argv) {
     std::printf("midge version %s\n", kVersion);
     return 0;
   }
-
   midge::config::Config config;
-  std::vector<midge::config::Diagnostic> diagnostics;
-  const bool parsed = commandLine.configFile.empty()
-                          ? midge::config::parseText("", "<defaults>", config, diagnostics)
-                          : midge::config::parseFile(commandLine.configFile, config, diagnostics);
-  const bool overridden = parsed && midge::config::applyCommandLineOverrides(
-                                        config, commandLine.overrides, diagnostics);
-  for (const auto& diagnostic : diagnostics) {
-    std::fprintf(stderr, "%s\n", midge::config::toString(diagnostic).c_str());
-  }
-  if (!parsed || !overridden) {
-    std::fprintf(stderr, "midge: configuration errors, not starting\n");
-    return 1;
-  }
-
-  midge::app::Logger logger(config.log);
-  std::string error;
-  midge::port::LoopOptions loopOptions;
-  if (config.globalMaxConnections > 0) {
-    loopOptions.maxConnectionsGlobal = static_cast<std::size_t>(config.globalMaxConnections);
-  }
-  loopOptions.maxTlsHandshakesPerSecond = config.maxConnectRatePerSecond;
-  auto loop = midge::port::EventLoop::create(loopOptions, error);
-  if (!loop) {
-    logger.write(midge::LogLevel::Error, "cannot create the event loop: " + error);
-    return 1;
-  }
-  loop->setLogSink([&logger](midge::LogLevel level, std::string_view message) {
-    logger.write(level, message);
-  });
-  logger.write(midge::LogLevel::Notice, std::string("midge version ") + kVersion + " starting");
-  if (!commandLine.configFile.empty()) {
-    logger.write(midge::LogLevel::Notice, "config loaded from " + commandLine.configFile);
-  }
-
-  for (const midge::config::Listener& listener : config.listeners) {
-    // Accepted by the parser so a Mosquitto file loads, but not implemented: say so loudly
-    // rather than let clients of that listener share the unprefixed topic tree silently.
-    if (!listener.mountPoint.empty()) {
-      logger.write(midge::LogLevel::Error,
-                   "listener at " + listener.definedAt + ": mount_point is not supported");
-      return 1;
-    }
-  }
-  std::optional<midge::app::RunAs> runAs;
-  if (!midge::app::chooseRunAs(config.user, runAs, logger)) return 1;
-  if (config.checkRetainSource) {
-    // Ignoring it would deliver retained messages whose publisher has since lost access.
-    logger.write(midge::LogLevel::Error,
-                 "check_retain_source true is not supported (retained messages do not keep "
-                 "their publisher's identity)");
-    return 1;
-  }
-  midge::app::FileAuthenticator authenticator;
-  if (!authenticator.load(config, error)) {
-    logger.write(midge::LogLevel::Error, "cannot load security files: " + error);
-    return 1;
-  }
-  for (const std::string& warning : authenticator.warnings()) {
-    logger.write(midge::LogLevel::Warning, warning);
-  }
-  std::unique_ptr<midge::store::Store> store = midge::app::openStore(config, logger, error);
-  if (!store) {
-    logger.write(midge::LogLevel::Error, error);
-    return 1;
-  }
-  midge::app::StoreFailureWatch* storeWatch = nullptr;
-  if (config.persistence && config.persistenceFailureTimeoutSeconds != 0) {
-    auto watch = std::make_unique<midge::app::StoreFailureWatch>(
-        std::move(store), *loop, config.persistenceFailureTimeoutSeconds,
-        [&logger, &loop](const std::string& why) {
-          logger.write(midge::LogLevel::Error, why);
-          loop->shutdownSoon("persistence_failure_timeout");
-        });
-    storeWatch = watch.get();
-    store = std::move(watch);
-  }
-
-  midge::app::TimedStore timedStore(*store);
-  midge::Broker broker(engineConfigFrom(config), timedStore, *loop, *loop, authenticator);
-  if (!broker.restore().ok()) {
-    logger.write(midge::LogLevel::Error, "cannot load the persistence file: " + store->lastError());
-    return 1;
-  }
-  midge::app::TurnTimer turnTimer(broker);
-  loop->setHandler(&turnTimer);
-  const midge::port::NetCounters& net = loop->counters();
-  broker.addSysCounter("midge/connections/refused", &net.connectionsRefused);
-  broker.addSysCounter("midge/connections/accept-errors", &net.acceptErrors);
-  broker.addSysCounter("midge/connections/tls-failures", &net.tlsFailures);
-
-  midge::app::TlsListeners tls;
-  if (!tls.create(config, error)) {
-    logger.write(midge::LogLevel::Error, error);
-    return 1;
-  }
-  midge::app::WebSocketListeners websockets;
-  if (!websockets.create(config, tls, error)) {
-    logger.write(midge::LogLevel::Error, error);
-    return 1;
-  }
-  int opened = 0;
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    const midge::config::Listener& listener = config.listeners[i];
-    if (listener.protocol == midge::config::ListenerProtocol::Http) continue;
-    midge::port::ListenerSpec spec;
-    spec.bindAddress = listener.bindAddress;
-    spec.port = listener.port;
-    spec.index = static_cast<int>(i);
-    spec.maxConnections = listener.maxConnections < 0 ? 0 : static_cast<std::size_t>(listener.maxConnections);
-    spec.tls = websockets.factoryFor(i);
-    if (listener.protocol == midge::config::ListenerProtocol::WebSockets) {
-      spec.filterName = listener.tls ? "WebSockets over TLS" : "WebSockets";
-    }
-    spec.restrictions.interfaceName = listener.bindInterface;
-    if (listener.socketDomain == midge::config::SocketDomain::IPv4) {
-      spec.restrictions.family = midge::port::AddressFamily::IPv4;
-    } else if (listener.socketDomain == midge::config::SocketDomain::IPv6) {
-      spec.restrictions.family = midge::port::AddressFamily::IPv6;
-    }
-    if (!loop->addListener(spec, error)) {
-      if (listener.implicitLoopback) {
-        logger.write(midge::LogLevel::Warning, error);
-        continue;
-      }
-      logger.write(midge::LogLevel::Error, error);
-      return 1;
-    }
-    ++opened;
-  }
-  if (opened == 0) {
-    logger.write(midge::LogLevel::Error, "no listener could be opened");
-    return 1;
-  }
-  midge::app::OperatorEndpoints operatorEndpoints;
-  midge::app::OperatorSources operatorSources;
-  operatorSources.broker = &broker;
-  operatorSources.loop = loop.get();
-  operatorSources.store = &timedStore;
-  operatorSources.turns = &turnTimer;
-  operatorSources.storePath = config.persistence ? midge::config::persistenceFilePath(config) : "";
-  operatorSources.version = kVersion;
-  operatorSources.tls = &tls;
-  if (!operatorEndpoints.open(config, *loop, operatorSources, logger, error)) {
-    logger.write(midge::LogLevel::Error, error);
-    return 1;
-  }
-  midge::app::PidFile pidFile;
-  if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
-  if (runAs) {
-    midge::app::handOverStore(config, *runAs, logger);
-    if (!midge::app::switchTo(*runAs, logger)) return 1;
-    midge::app::checkStoreDirectory(config, logger);
-  }
-  operatorEndpoints.setServing(true);
-
-  const std::string configFile = commandLine.configFile;
-  loop->setSignalCallbacks(
-      [&broker, &logger, &operatorEndpoints] {
-        logger.write(midge::LogLevel::Notice, "shutting down");
-        operatorEndpoints.setServing(false);
-        broker.shutdown();
-      },
-      [&] {
-        logger.reopen();
-        std::string reloadError;
-        if (!authenticator.reload(reloadError)) {
-          logger.write(midge::LogLevel::Error, "reload failed, keeping the previous files: " + reloadError);
-        } else {
-          logger.write(midge::LogLevel::Notice, "reloaded password and ACL files");
-          for (const std::string& warning : authenticator.warnings()) {
-            logger.write(midge::LogLevel::Warning, warning);
-          }
-        }
-        tls.reload(logger);
-        operatorEndpoints.reload(logger);
-      });
-  int status = loop->run();
-  pidFile.remove();
-  if (storeWatch != nullptr && storeWatch->expired()) {
-    // Non-zero, so that systemd's Restart=on-failure (and procd's respawn) start it again.
-    logger.write(midge::LogLevel::Error, "midge stopped: the store kept failing");
-    return 1;
-  }
-  logger.write(midge::LogLevel::Notice, "midge stopped");
-  return status;
+  if (!loadConfiguration(commandLine, config)) return 1;
+  return serve(config, commandLine.configFile);
 }

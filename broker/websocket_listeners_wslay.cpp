@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "broker/websocket_listeners.hpp"
+#include "core/engine/config.hpp"
 #include "port/websocket/filter_chain.hpp"
 #include "port/websocket/websocket_session.hpp"
 
@@ -16,13 +17,6 @@ struct WebSocketListeners::Factories {
 WebSocketListeners::WebSocketListeners() : factories_(std::make_unique<Factories>()) {}
 WebSocketListeners::~WebSocketListeners() = default;
 
-namespace {
-
-// The MQTT maximum: a remaining length of 268435455 plus at most 5 header bytes.
-constexpr std::uint64_t kLargestMqttPacket = 268435460;
-
-}  // namespace
-
 bool WebSocketListeners::create(const config::Config& config, const TlsListeners& tls,
                                 std::string&) {
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
@@ -34,7 +28,7 @@ bool WebSocketListeners::create(const config::Config& config, const TlsListeners
     }
     port::WebSocketOptions options;
     options.maxHeaderBytes = config.websocketsHeadersSize;
-    options.maxFrameBytes = config.maxPacketSize != 0 ? config.maxPacketSize : kLargestMqttPacket;
+    options.maxFrameBytes = inboundPacketLimit(config.maxPacketSize);
     options.allowedOrigins = listener.websocketsOrigins;
     auto websocket = std::make_unique<port::WebSocketServerContext>(std::move(options));
     port::StreamFilterFactory* factory = websocket.get();

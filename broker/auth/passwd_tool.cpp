@@ -62,22 +62,6 @@ int fail(const std::string& message) {
   return 1;
 }
 
-bool parseIterationsArgument(const char* text, std::uint32_t& out) {
-  std::string_view digits(text);
-  if (digits.empty() || digits.size() > 10) return false;
-  std::uint64_t value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  // The broker refuses a file with more (see kMaxIterations).
-  if (value < 1 || value > kMaxIterations) {
-    return false;
-  }
-  out = static_cast<std::uint32_t>(value);
-  return true;
-}
-
 // Returns 0 when parsed, otherwise the exit code (after printing why).
 int parseArguments(int argc, char** argv, Options& options, bool& showHelp) {
   int index = 1;
@@ -104,7 +88,8 @@ int parseArguments(int argc, char** argv, Options& options, bool& showHelp) {
       if (hash != "sha512-pbkdf2") return fail("Unknown hash type '" + std::string(hash) + "'");
     } else if (flag == "-I") {
       if (++index == argc) return fail("-I argument given but not enough other arguments.");
-      if (!parseIterationsArgument(argv[index], options.iterations)) {
+      // The broker refuses a file with more (see kMaxIterations).
+      if (!auth::parseIterations(argv[index], kMaxIterations, options.iterations)) {
         return fail("Number of iterations must be a number from 1 to " +
                     std::to_string(kMaxIterations) + ".");
       }

@@ -26,21 +26,6 @@ bool isBase64Char(char c) {
          c == '+' || c == '/';
 }
 
-// Mosquitto stores the iteration count as a C int; anything larger would not load there.
-bool parseIterations(std::string_view text, std::uint32_t& out) {
-  if (text.empty() || text.size() > 10) return false;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value < 1 || value > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-    return false;
-  }
-  out = static_cast<std::uint32_t>(value);
-  return true;
-}
-
 // Splits "a$b$c" into at most `max` parts; returns the number found (max+1 if more).
 std::size_t splitDollar(std::string_view text, std::string_view* parts, std::size_t max) {
   std::size_t count = 0;
@@ -80,6 +65,18 @@ bool computeHash(HashKind kind, Bytes password, Bytes salt, std::uint32_t iterat
 
 }  // namespace
 
+bool parseIterations(std::string_view text, std::uint32_t max, std::uint32_t& out) {
+  if (text.empty() || text.size() > 10) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value < 1 || value > max) return false;
+  out = static_cast<std::uint32_t>(value);
+  return true;
+}
+
 bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& error) {
   if (text.empty()) {
     error = "empty password hash";
@@ -100,7 +97,9 @@ bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& er
       return false;
     }
     parsed.kind = HashKind::Sha512Pbkdf2;
-    if (!parseIterations(parts[1], parsed.iterations)) {
+    // Mosquitto stores the count as a C int; anything larger would not load there.
+    if (!parseIterations(parts[1], static_cast<std::uint32_t>(std::numeric_limits<int>::max()),
+                         parsed.iterations)) {
       error = "iteration count '" + std::string(parts[1]) + "' is not a number from 1 to " +
               std::to_string(std::numeric_limits<int>::max());
       return false;

@@ -40,6 +40,10 @@ struct PasswordHash {
   std::vector<std::uint8_t> hash;  // kHashBytes long
 };
 
+// A decimal iteration count from 1 to `max`, digits only (no sign, no spaces), as found in
+// a $7$ hash and in midge-passwd's -I option.
+bool parseIterations(std::string_view text, std::uint32_t max, std::uint32_t& out);
+
 // Parses the part after "user:". On failure returns false and sets `error` to a short
 // reason ("unknown hash type '$5$'", "salt is not valid base64", ...).
 bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& error);

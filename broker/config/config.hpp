@@ -24,7 +24,16 @@
 #include <string_view>
 #include <vector>
 
+#include "core/engine/config.hpp"
+
 namespace midge::config {
+
+// Defaults the broker shares with the engine come from EngineConfig, so that the two cannot
+// drift apart; only where the executable deliberately differs is a number written here.
+inline const EngineConfig& engineDefaults() {
+  static const EngineConfig defaults;
+  return defaults;
+}
 
 // Restricts a listener to one address family; Any opens IPv4 and IPv6 where available.
 enum class SocketDomain : std::uint8_t { Any, IPv4, IPv6 };
@@ -56,8 +65,9 @@ struct SecuritySettings {
   bool allowAnonymousExplicit = false;  // set by the file, not by a default
   std::string passwordFile;
   std::string aclFile;
-  bool allowZeroLengthClientId = true;
-  std::string autoIdPrefix = "auto-";   // prefix of client ids the broker assigns
+  bool allowZeroLengthClientId = engineDefaults().allowZeroLengthClientId;
+  // prefix of client ids the broker assigns
+  std::string autoIdPrefix = engineDefaults().assignedIdPrefix;
 };
 
 // What a listener speaks: MQTT straight over TCP (or TLS); MQTT inside WebSocket frames
@@ -87,9 +97,9 @@ struct Listener {
   // websockets_origin: Origin header values a browser page may connect from; empty: any.
   std::vector<std::string> websocketsOrigins;
   int maxConnections = -1;         // -1: unlimited
-  std::uint8_t maxQos = 2;
-  std::uint16_t maxTopicAlias = 10;  // topic aliases a v5 client may create; 0: none
-  std::string mountPoint;            // topic prefix isolating this listener's clients
+  std::uint8_t maxQos = engineDefaults().maxQos;
+  // topic aliases a v5 client may create; 0: none
+  std::uint16_t maxTopicAlias = engineDefaults().maxTopicAlias;
   bool useUsernameAsClientId = false;
   SecuritySettings security;  // effective settings (see SecuritySettings)
   // Created by Midge because the file defines no listener (Mosquitto 2 local-only mode):
@@ -127,44 +137,42 @@ struct Config {
   bool localOnly = false;
   bool perListenerSettings = false;
   SecuritySettings security;  // the global settings (per_listener_settings false)
-  // Mosquitto's default. true is refused at start: re-checking a retained message's
-  // publisher needs its identity stored with the message, which Midge does not keep.
-  bool checkRetainSource = false;
 
   // Limits; 0 means "no limit" unless stated otherwise.
-  std::uint16_t maxInflightMessages = 20;
-  std::size_t maxInflightBytes = 0;
-  std::size_t maxQueuedMessages = 1000;
-  std::size_t maxQueuedBytes = 0;
-  std::uint32_t messageSizeLimit = 0;  // payload bytes
+  std::uint16_t maxInflightMessages = engineDefaults().maxInflightMessages;
+  std::size_t maxInflightBytes = engineDefaults().maxInflightBytes;
+  std::size_t maxQueuedMessages = engineDefaults().maxQueuedMessages;
+  std::size_t maxQueuedBytes = engineDefaults().maxQueuedBytes;
+  std::uint32_t messageSizeLimit = engineDefaults().messageSizeLimit;  // payload bytes
   // Whole packet bytes; a safe default rather than Mosquitto's "unlimited" (see
   // EngineConfig::maxPacketSize). 0: the protocol maximum.
-  std::uint32_t maxPacketSize = 1024 * 1024;
+  std::uint32_t maxPacketSize = engineDefaults().maxPacketSize;
   // Cap on CONNECT/AUTH before a client is authenticated, so an anonymous peer cannot
-  // make the broker buffer a large packet (mosquitto hard-codes 100000).
-  std::uint32_t maxUnauthenticatedPacketSize = 100000;
+  // make the broker buffer a large packet (EngineConfig::maxPacketSizeBeforeConnect).
+  std::uint32_t maxUnauthenticatedPacketSize = engineDefaults().maxPacketSizeBeforeConnect;
   // websockets_headers_size: the HTTP upgrade request of a WebSockets client is held in
   // memory until complete, before the client is authenticated; this bounds it.
   std::size_t websocketsHeadersSize = 4096;
-  std::uint16_t maxKeepalive = 65535;
-  std::uint32_t maxTopicLength = 65535;
-  std::uint32_t maxTopicLevels = 200;  // Mosquitto hard-codes 200
-  std::uint16_t maxOutboundTopicAliases = 32;
-  std::size_t maxSessions = 100000;
-  std::size_t maxSubscriptionsPerClient = 1000;
-  std::size_t maxFiltersPerSubscribe = 100;
-  std::size_t maxRetainedBurst = 1000;
+  std::uint16_t maxKeepalive = engineDefaults().maxKeepalive;
+  std::uint32_t maxTopicLength = static_cast<std::uint32_t>(engineDefaults().maxTopicLength);
+  std::uint32_t maxTopicLevels = static_cast<std::uint32_t>(engineDefaults().maxTopicLevels);
+  std::uint16_t maxOutboundTopicAliases = engineDefaults().maxOutboundTopicAliases;
+  std::size_t maxSessions = engineDefaults().maxSessions;
+  std::size_t maxSubscriptionsPerClient = engineDefaults().maxSubscriptionsPerClient;
+  std::size_t maxFiltersPerSubscribe = engineDefaults().maxFiltersPerSubscribe;
+  std::size_t maxRetainedBurst = engineDefaults().retainedBurstPerSubscribe;
   // Sessions may be resumed only by their owner when a listener authenticates clients.
   bool checkSessionOwner = true;
   int globalMaxConnections = -1;  // all listeners together; -1: unlimited
-  std::uint32_t connectTimeoutSeconds = 10;  // from accept to CONNECT
-  std::uint32_t maxConnectRatePerSecond = 0;
-  std::size_t memoryLimit = 0;  // budget for queued, in-flight and retained messages
+  // from accept to CONNECT
+  std::uint32_t connectTimeoutSeconds = engineDefaults().connectTimeoutMs / 1000;
+  std::uint32_t maxConnectRatePerSecond = engineDefaults().maxConnectRatePerSecond;
+  // budget for queued, in-flight and retained messages
+  std::size_t memoryLimit = engineDefaults().memoryLimit;
 
-  bool retainAvailable = true;
-  bool queueQos0Messages = false;
-  bool upgradeOutgoingQos = false;
-  bool setTcpNodelay = false;
+  bool retainAvailable = engineDefaults().retainAvailable;
+  bool queueQos0Messages = engineDefaults().queueQos0Messages;
+  bool upgradeOutgoingQos = engineDefaults().upgradeOutgoingQos;
   // Empty: 3.x sessions expire after EngineConfig::defaultV3SessionExpiry; 0 ("never"):
   // no session expires by this rule.
   std::optional<std::uint32_t> persistentClientExpirationSeconds;
@@ -176,12 +184,10 @@ struct Config {
   // A store whose commits keep failing this long stops the broker (non-zero exit) so that
   // the service manager restarts it; 0: never (see broker/store_watch.hpp).
   std::uint32_t persistenceFailureTimeoutSeconds = 60;
-  std::uint32_t autosaveInterval = 1800;  // accepted for Mosquitto files; Midge commits
-                                          // every event-loop turn instead
 
-  std::uint32_t sysIntervalSeconds = 10;  // 0: no $SYS updates
+  std::uint32_t sysIntervalSeconds = engineDefaults().sysIntervalSeconds;  // 0: no $SYS
   LogSettings log;
-  bool connectionMessages = true;
+  bool connectionMessages = engineDefaults().connectionMessages;
   std::string pidFile;
   std::string user;  // drop privileges to this user when started as root; empty: unset
 

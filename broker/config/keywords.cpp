@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The keyword table: what each mosquitto.conf keyword does in Midge. Keywords Midge
-// implements have a handler; the others are either accepted with a warning (their
-// absence cannot let in a client Mosquitto would have refused) or rejected (ignoring
-// them would weaken security or silently change what the listener speaks).
+// implements have a handler here; the others are in the tables of keyword_refusals.cpp, either
+// accepted (their absence cannot let in a client Mosquitto would have refused) or rejected
+// (ignoring them would weaken security or silently change what the listener speaks).
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 
 #include "broker/config/parse_session.hpp"
+#include "broker/config/keyword_refusals.hpp"
 #include "broker/config/values.hpp"
+#include "core/codec/framer.hpp"
 
 namespace midge::config::detail {
 
@@ -19,9 +21,8 @@ constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
-// The MQTT remaining length tops out at 268435455; a whole packet adds at most 5 bytes.
-constexpr std::int64_t kMaxPayload = 268435455;
-constexpr std::int64_t kMaxPacket = kMaxPayload + 5;
+constexpr std::int64_t kMaxPayload = codec::kMaxVarint;
+constexpr std::int64_t kMaxPacket = codec::kMaxWirePacketSize;
 // Below this not even a CONNECT with a short client id fits (Mosquitto's limit too).
 constexpr std::int64_t kMinPacketLimit = 20;
 
@@ -124,21 +125,6 @@ void onBindAddress(ParseSession& s, const Line& l) {
   s.warning("bind_address: deprecated; use 'listener PORT " + *value + "' instead");
   if (!s.claimOnce("bind_address", false)) return;
   s.defaultListener().bindAddress = std::move(*value);
-}
-
-void onMountPoint(ParseSession& s, const Line& l) {
-  if (s.beforeFirstListener()) {
-    s.error("mount_point: must follow a listener line (it applies to that listener)");
-    return;
-  }
-  auto value = takeString(s, l);
-  if (!value) return;
-  if (value->find_first_of("+#") != std::string::npos) {
-    s.error("mount_point: '" + *value + "' contains a wildcard (+ or #)");
-    return;
-  }
-  if (!s.claimOnce("mount_point", true)) return;
-  s.currentListener().mountPoint = std::move(*value);
 }
 
 void onProtocol(ParseSession& s, const Line& l) {
@@ -317,9 +303,14 @@ void onMemoryLimit(ParseSession& s, const Line& l) {
   }
 }
 
-void onAutosaveInterval(ParseSession& s, const Line& l) {
-  if (const auto value = takeInteger(s, l, kInt64Min, kUint32Max)) {
-    s.config().autosaveInterval = *value < 0 ? 0u : static_cast<std::uint32_t>(*value);
+// false is Mosquitto's default; true would deliver retained messages only while their
+// publisher keeps write access, and ignoring it would send them to whoever subscribes.
+void onCheckRetainSource(ParseSession& s, const Line& l) {
+  s.noteSecurityKeyword();
+  const auto value = takeBool(s, l);
+  if (value && *value) {
+    s.error("check_retain_source true: not supported by Midge (retained messages do not keep "
+            "their publisher's identity)");
   }
 }
 
@@ -451,7 +442,6 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"maximum_qos", MIDGE_ON(setInteger(s, l, s.currentListener().maxQos, 0, 2))},
       {"max_topic_alias",
        MIDGE_ON(setInteger(s, l, s.currentListener().maxTopicAlias, 0, 65535))},
-      {"mount_point", onMountPoint},
       {"protocol", onProtocol},
       {"http_basic_auth_file", MIDGE_ON(setHttpString(s, l, &HttpSettings::basicAuthFile))},
       {"http_bearer_token_file",
@@ -486,11 +476,7 @@ const Keyword* findKeyword(std::string_view keyword) {
          s.noteSecurityKeyword();
          setBool(s, l, s.currentSecurity().allowZeroLengthClientId);
        }},
-      {"check_retain_source",
-       [](ParseSession& s, const Line& l) {
-         s.noteSecurityKeyword();
-         setBool(s, l, s.config().checkRetainSource);
-       }},
+      {"check_retain_source", onCheckRetainSource},
       // limits and protocol behaviour
       {"max_inflight_messages", onMaxInflightMessages},
       {"max_inflight_bytes", MIDGE_COUNT(maxInflightBytes)},
@@ -511,7 +497,6 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"retain_available", MIDGE_GLOBAL_BOOL(retainAvailable)},
       {"queue_qos0_messages", MIDGE_GLOBAL_BOOL(queueQos0Messages)},
       {"upgrade_outgoing_qos", MIDGE_GLOBAL_BOOL(upgradeOutgoingQos)},
-      {"set_tcp_nodelay", MIDGE_GLOBAL_BOOL(setTcpNodelay)},
       {"persistent_client_expiration", onPersistentClientExpiration},
       // Midge's own limits (docs/security.md): safe defaults for abusive clients
       {"max_outbound_topic_aliases", MIDGE_GLOBAL_INT(maxOutboundTopicAliases, 0, 65535)},
@@ -529,7 +514,6 @@ const Keyword* findKeyword(std::string_view keyword) {
       {"persistence_sync", onPersistenceSync},
       {"persistence_failure_timeout",
        MIDGE_GLOBAL_INT(persistenceFailureTimeoutSeconds, 0, kUint32Max)},
-      {"autosave_interval", onAutosaveInterval},
       // process, logging, files
       {"sys_interval", MIDGE_GLOBAL_INT(sysIntervalSeconds, 0, 65535)},
       {"connection_messages", MIDGE_GLOBAL_BOOL(connectionMessages)},
@@ -560,76 +544,6 @@ const Keyword* findKeyword(std::string_view keyword) {
 #undef MIDGE_COUNT
 #undef MIDGE_SECURITY_STRING
 
-struct Refusal {
-  std::string_view name;
-  std::string_view reason;
-};
-
-// Known Mosquitto keywords whose absence changes nothing a client could exploit.
-const Refusal* findIgnored(std::string_view keyword) {
-  static const Refusal kIgnored[] = {
-      {"allow_duplicate_messages",
-       "deprecated in Mosquitto; overlapping subscriptions follow the MQTT rules"},
-      {"autosave_on_changes", "Midge commits to the store every event-loop turn"},
-      {"ciphers_tls1.3", "the TLS library Midge uses offers no TLS 1.3 cipher choice"},
-      {"dhparamfile", "Midge's TLS uses ECDHE for forward secrecy"},
-      {"websockets_log_level", "WebSocket events are logged under Midge's own log_type"},
-      {"retry_interval", "removed in Mosquitto 2; resends follow the MQTT rules"},
-      {"global_max_clients", "not implemented; use global_max_connections"},
-      {"enable_control_api", "Midge has no $CONTROL API"},
-  };
-  for (const Refusal& entry : kIgnored) {
-    if (entry.name == keyword) return &entry;
-  }
-  return nullptr;
-}
-
-// Known Mosquitto keywords Midge cannot honour without changing who may connect or
-// what a listener speaks: loading the file would be unsafe, so it fails.
-const Refusal* findRejected(std::string_view keyword) {
-  static const Refusal kRejected[] = {
-      {"auth_plugin", "authentication plugins are not supported by Midge"},
-      {"plugin", "plugins are not supported by Midge"},
-      {"global_plugin", "plugins are not supported by Midge"},
-      {"auth_plugin_deny_special_chars", "plugins are not supported by Midge"},
-      {"psk_hint", "TLS-PSK listeners are not supported by Midge"},
-      {"psk_file", "TLS-PSK is not supported by Midge"},
-      {"tls_engine", "TLS engines are not supported by Midge; use a PEM keyfile"},
-      {"tls_engine_kpass_sha1", "TLS engines are not supported by Midge; use a PEM keyfile"},
-      // A listener that serves files would be a web server the operator did not get.
-      {"http_dir",
-       "serving static files is not supported by Midge; serve the web application from a "
-       "web server and let it connect to the websockets listener"},
-      {"clientid_prefixes",
-       "not supported by Midge; restrict clients with password_file and acl_file"},
-  };
-  for (const Refusal& entry : kRejected) {
-    if (entry.name == keyword) return &entry;
-  }
-  if (keyword.substr(0, 9) == "auth_opt_" || keyword.substr(0, 11) == "plugin_opt_") {
-    static const Refusal kPluginOption{"plugin_opt_*", "plugins are not supported by Midge"};
-    return &kPluginOption;
-  }
-  return nullptr;
-}
-
-// Bridge keywords: Midge has no bridge. `connection` opens a bridge section; the lines
-// of that section are skipped after one warning.
-bool isBridgeKeyword(std::string_view keyword) {
-  static const std::string_view kBridge[] = {
-      "address", "addresses", "cleansession", "local_cleansession", "clientid",
-      "remote_clientid", "local_clientid", "idle_timeout", "keepalive_interval",
-      "local_password", "local_username", "notifications", "notifications_local_only",
-      "notification_topic", "password", "remote_password", "username", "remote_username",
-      "restart_timeout", "round_robin", "start_type", "threshold", "topic", "try_private",
-  };
-  if (keyword.substr(0, 7) == "bridge_") return true;
-  for (std::string_view entry : kBridge) {
-    if (entry == keyword) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void applyKeyword(ParseSession& session, const Line& line) {
@@ -650,8 +564,8 @@ void applyKeyword(ParseSession& session, const Line& line) {
     keyword->handle(session, line);
     return;
   }
-  if (const Refusal* ignored = findIgnored(line.keyword)) {
-    session.warning(name(line) + ": accepted but ignored (" + std::string(ignored->reason) + ")");
+  if (const Ignored* ignored = findIgnored(line.keyword)) {
+    applyIgnored(session, line, *ignored);
     return;
   }
   if (const Refusal* rejected = findRejected(line.keyword)) {

@@ -255,7 +255,7 @@ bool ParseSession::defaultListenerHasOptions() const {
   return !d.bindInterface.empty() || d.socketDomain != pristine.socketDomain ||
          !tlsIsDefault(d.tls) || d.maxConnections != pristine.maxConnections ||
          d.maxQos != pristine.maxQos || d.maxTopicAlias != pristine.maxTopicAlias ||
-         !d.mountPoint.empty() || d.useUsernameAsClientId != pristine.useUsernameAsClientId ||
+         d.useUsernameAsClientId != pristine.useUsernameAsClientId ||
          d.protocol != pristine.protocol || !d.websocketsOrigins.empty() ||
          (config_.perListenerSettings && !securityIsDefault(d.security));
 }
@@ -357,9 +357,9 @@ void ParseSession::finishHttp(Listener& listener, const Origin& origin) {
                     "http listener (there is no MQTT user); require_certificate alone "
                     "admits only clients with a certificate from cafile/capath");
   }
-  if (!listener.mountPoint.empty() || listener.useUsernameAsClientId) {
+  if (listener.useUsernameAsClientId) {
     errorAt(origin.file, origin.line,
-            where + "mount_point and use_username_as_clientid do not apply to an http listener");
+            where + "use_username_as_clientid does not apply to an http listener");
   }
   if (!listener.bindInterface.empty() || listener.socketDomain != SocketDomain::Any) {
     errorAt(origin.file, origin.line,

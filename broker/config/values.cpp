@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include "core/codec/utf8.hpp"
+
 namespace midge::config::detail {
 
 namespace {
@@ -60,42 +62,13 @@ std::optional<std::uint32_t> parseDuration(std::string_view text) {
 }
 
 bool isValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
     // NUL and other C0 controls other than tab never belong in a configuration value.
-    if (lead < 0x20 && lead != '\t') return false;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t codePoint = 0;
-    if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      codePoint = lead & 0x1Fu;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      codePoint = lead & 0x0Fu;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      codePoint = lead & 0x07u;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      codePoint = (codePoint << 6) | (next & 0x3Fu);
-    }
-    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (codePoint < smallest[length]) return false;  // overlong encoding
-    if (codePoint > 0x10FFFF) return false;
-    if (codePoint >= 0xD800 && codePoint <= 0xDFFF) return false;  // surrogates
-    i += length;
+    if (byte < 0x20 && byte != '\t') return false;
   }
-  return true;
+  // The codec's check: the same rules (RFC 3629) the broker applies to MQTT strings.
+  return codec::isValidMqttUtf8(text);
 }
 
 std::optional<std::string> takeString(ParseSession& session, const Line& line) {

@@ -20,6 +20,7 @@ std::optional<std::int64_t> parseInteger(std::string_view text);
 // it does not fit 32 bits.
 std::optional<std::uint32_t> parseDuration(std::string_view text);
 
+// Well-formed UTF-8 (the codec's rules) without control characters other than tab.
 bool isValidUtf8(std::string_view text);
 
 // The rest of the line as one string (paths may contain spaces), blanks trimmed.

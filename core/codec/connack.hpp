@@ -7,6 +7,7 @@
 
 #include "core/codec/framer.hpp"
 #include "core/codec/properties.hpp"
+#include "core/codec/reason_code.hpp"
 #include "core/util/result.hpp"
 
 namespace midge::codec {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/codec/properties.hpp"
 
+#include <array>
+#include <cstddef>
+
 namespace midge::codec {
 
 namespace {
@@ -22,216 +25,198 @@ constexpr std::uint32_t kUnsuback = bit(PropertyScope::Unsuback);
 constexpr std::uint32_t kDisconnect = bit(PropertyScope::Disconnect);
 constexpr std::uint32_t kAuth = bit(PropertyScope::Auth);
 
-// Where each property may appear (spec table 2-4) and what to log when it is misused.
-struct Rule {
-  std::uint32_t allowed;
+// The wire type of a property (spec 2.2.2.2). Flag is a byte that may only be 0 or 1
+// (payload format, request problem/response information, maximum QoS, "... Available").
+// The two list kinds may repeat: subscription identifiers (one per matching subscription
+// in a forwarded PUBLISH) and user properties.
+enum class Kind : std::uint8_t { Flag, U16, U32, String, Binary, VarintList, UserPairs };
+
+template <typename T>
+using Field = T Properties::*;
+
+// One row per MQTT 5 property: everything the decoder, the encoder and propertiesEmpty
+// need. Exactly one of the field pointers is set, the one of the row's kind.
+struct Spec {
+  PropertyId id;
+  Kind kind;
+  std::uint32_t allowed;  // scopes where it may appear (spec table 2-4)
+  bool zeroIsError;       // the spec rules out 0 (receive maximum, topic alias, ...)
   const char* notAllowed;
   const char* duplicate;
   const char* truncated;
   const char* invalid;
+  Field<std::optional<std::uint8_t>> flag = nullptr;
+  Field<std::optional<std::uint16_t>> u16 = nullptr;
+  Field<std::optional<std::uint32_t>> u32 = nullptr;
+  Field<std::optional<std::string_view>> string = nullptr;
+  Field<std::optional<Bytes>> binary = nullptr;
+  Field<std::vector<std::uint32_t>> varints = nullptr;
+  Field<std::vector<UserProperty>> pairs = nullptr;
 };
 
-#define MIDGE_PROPERTY_RULE(mask, name)                                        \
-  Rule {                                                                       \
-    mask, name " property not allowed in this packet", "duplicate " name " property", \
-        name " property truncated", name " property has an invalid value"      \
-  }
+// The log texts are string literals so that Error::detail stays a static string.
+#define MIDGE_PROPERTY(ID, KIND, MEMBER, ALLOWED, ZERO_IS_ERROR, NAME, FIELD)              \
+  [] {                                                                                   \
+    Spec spec{PropertyId::ID,                                                            \
+              Kind::KIND,                                                                \
+              ALLOWED,                                                                   \
+              ZERO_IS_ERROR,                                                             \
+              NAME " property not allowed in this packet",                               \
+              "duplicate " NAME " property",                                             \
+              NAME " property truncated",                                                \
+              NAME " property has an invalid value"};                                    \
+    spec.MEMBER = &Properties::FIELD;                                                    \
+    return spec;                                                                         \
+  }()
 
-const Rule* ruleFor(std::uint32_t id) noexcept {
-  static constexpr Rule kPayloadFormat =
-      MIDGE_PROPERTY_RULE(kPublish | kWill, "Payload Format Indicator");
-  static constexpr Rule kMessageExpiry =
-      MIDGE_PROPERTY_RULE(kPublish | kWill, "Message Expiry Interval");
-  static constexpr Rule kContentType = MIDGE_PROPERTY_RULE(kPublish | kWill, "Content Type");
-  static constexpr Rule kResponseTopic =
-      MIDGE_PROPERTY_RULE(kPublish | kWill, "Response Topic");
-  static constexpr Rule kCorrelationData =
-      MIDGE_PROPERTY_RULE(kPublish | kWill, "Correlation Data");
-  static constexpr Rule kSubscriptionId =
-      MIDGE_PROPERTY_RULE(kPublish | kSubscribe, "Subscription Identifier");
-  static constexpr Rule kSessionExpiry =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack | kDisconnect, "Session Expiry Interval");
-  static constexpr Rule kAssignedClientId =
-      MIDGE_PROPERTY_RULE(kConnack, "Assigned Client Identifier");
-  static constexpr Rule kServerKeepAlive = MIDGE_PROPERTY_RULE(kConnack, "Server Keep Alive");
-  static constexpr Rule kAuthMethod =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack | kAuth, "Authentication Method");
-  static constexpr Rule kAuthData =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack | kAuth, "Authentication Data");
-  static constexpr Rule kRequestProblem =
-      MIDGE_PROPERTY_RULE(kConnect, "Request Problem Information");
-  static constexpr Rule kWillDelay = MIDGE_PROPERTY_RULE(kWill, "Will Delay Interval");
-  static constexpr Rule kRequestResponse =
-      MIDGE_PROPERTY_RULE(kConnect, "Request Response Information");
-  static constexpr Rule kResponseInfo = MIDGE_PROPERTY_RULE(kConnack, "Response Information");
-  static constexpr Rule kServerReference =
-      MIDGE_PROPERTY_RULE(kConnack | kDisconnect, "Server Reference");
-  static constexpr Rule kReasonString = MIDGE_PROPERTY_RULE(
-      kConnack | kPubAcks | kSuback | kUnsuback | kDisconnect | kAuth, "Reason String");
-  static constexpr Rule kReceiveMaximum =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack, "Receive Maximum");
-  static constexpr Rule kTopicAliasMaximum =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack, "Topic Alias Maximum");
-  static constexpr Rule kTopicAlias = MIDGE_PROPERTY_RULE(kPublish, "Topic Alias");
-  static constexpr Rule kMaximumQoS = MIDGE_PROPERTY_RULE(kConnack, "Maximum QoS");
-  static constexpr Rule kRetainAvailable = MIDGE_PROPERTY_RULE(kConnack, "Retain Available");
-  static constexpr Rule kUserProperty = MIDGE_PROPERTY_RULE(
-      kConnect | kConnack | kPublish | kWill | kPubAcks | kSubscribe | kSuback | kUnsubscribe |
-          kUnsuback | kDisconnect | kAuth,
-      "User Property");
-  static constexpr Rule kMaximumPacketSize =
-      MIDGE_PROPERTY_RULE(kConnect | kConnack, "Maximum Packet Size");
-  static constexpr Rule kWildcardAvailable =
-      MIDGE_PROPERTY_RULE(kConnack, "Wildcard Subscription Available");
-  static constexpr Rule kSubscriptionIdAvailable =
-      MIDGE_PROPERTY_RULE(kConnack, "Subscription Identifier Available");
-  static constexpr Rule kSharedAvailable =
-      MIDGE_PROPERTY_RULE(kConnack, "Shared Subscription Available");
+// In identifier order, which is also the order the encoder writes them in.
+constexpr std::array kSpecs{
+    MIDGE_PROPERTY(PayloadFormatIndicator, Flag, flag, kPublish | kWill, false,
+                   "Payload Format Indicator", payloadFormatIndicator),
+    MIDGE_PROPERTY(MessageExpiryInterval, U32, u32, kPublish | kWill, false,
+                   "Message Expiry Interval", messageExpiryInterval),
+    MIDGE_PROPERTY(ContentType, String, string, kPublish | kWill, false, "Content Type",
+                   contentType),
+    MIDGE_PROPERTY(ResponseTopic, String, string, kPublish | kWill, false, "Response Topic",
+                   responseTopic),
+    MIDGE_PROPERTY(CorrelationData, Binary, binary, kPublish | kWill, false,
+                   "Correlation Data", correlationData),
+    MIDGE_PROPERTY(SubscriptionIdentifier, VarintList, varints, kPublish | kSubscribe, true,
+                   "Subscription Identifier", subscriptionIdentifiers),
+    MIDGE_PROPERTY(SessionExpiryInterval, U32, u32, kConnect | kConnack | kDisconnect, false,
+                   "Session Expiry Interval", sessionExpiryInterval),
+    MIDGE_PROPERTY(AssignedClientIdentifier, String, string, kConnack, false,
+                   "Assigned Client Identifier", assignedClientIdentifier),
+    MIDGE_PROPERTY(ServerKeepAlive, U16, u16, kConnack, false, "Server Keep Alive",
+                   serverKeepAlive),
+    MIDGE_PROPERTY(AuthenticationMethod, String, string, kConnect | kConnack | kAuth, false,
+                   "Authentication Method", authenticationMethod),
+    MIDGE_PROPERTY(AuthenticationData, Binary, binary, kConnect | kConnack | kAuth, false,
+                   "Authentication Data", authenticationData),
+    MIDGE_PROPERTY(RequestProblemInformation, Flag, flag, kConnect, false,
+                   "Request Problem Information", requestProblemInformation),
+    MIDGE_PROPERTY(WillDelayInterval, U32, u32, kWill, false, "Will Delay Interval",
+                   willDelayInterval),
+    MIDGE_PROPERTY(RequestResponseInformation, Flag, flag, kConnect, false,
+                   "Request Response Information", requestResponseInformation),
+    MIDGE_PROPERTY(ResponseInformation, String, string, kConnack, false,
+                   "Response Information", responseInformation),
+    MIDGE_PROPERTY(ServerReference, String, string, kConnack | kDisconnect, false,
+                   "Server Reference", serverReference),
+    MIDGE_PROPERTY(ReasonString, String, string,
+                   kConnack | kPubAcks | kSuback | kUnsuback | kDisconnect | kAuth, false,
+                   "Reason String", reasonString),
+    MIDGE_PROPERTY(ReceiveMaximum, U16, u16, kConnect | kConnack, true, "Receive Maximum",
+                   receiveMaximum),
+    MIDGE_PROPERTY(TopicAliasMaximum, U16, u16, kConnect | kConnack, false,
+                   "Topic Alias Maximum", topicAliasMaximum),
+    MIDGE_PROPERTY(TopicAlias, U16, u16, kPublish, true, "Topic Alias", topicAlias),
+    MIDGE_PROPERTY(MaximumQoS, Flag, flag, kConnack, false, "Maximum QoS", maximumQoS),
+    MIDGE_PROPERTY(RetainAvailable, Flag, flag, kConnack, false, "Retain Available",
+                   retainAvailable),
+    MIDGE_PROPERTY(UserProperty, UserPairs, pairs,
+                   kConnect | kConnack | kPublish | kWill | kPubAcks | kSubscribe | kSuback |
+                       kUnsubscribe | kUnsuback | kDisconnect | kAuth,
+                   false, "User Property", userProperties),
+    MIDGE_PROPERTY(MaximumPacketSize, U32, u32, kConnect | kConnack, true,
+                   "Maximum Packet Size", maximumPacketSize),
+    MIDGE_PROPERTY(WildcardSubscriptionAvailable, Flag, flag, kConnack, false,
+                   "Wildcard Subscription Available", wildcardSubscriptionAvailable),
+    MIDGE_PROPERTY(SubscriptionIdentifierAvailable, Flag, flag, kConnack, false,
+                   "Subscription Identifier Available", subscriptionIdentifierAvailable),
+    MIDGE_PROPERTY(SharedSubscriptionAvailable, Flag, flag, kConnack, false,
+                   "Shared Subscription Available", sharedSubscriptionAvailable),
+};
 
-  switch (static_cast<PropertyId>(id)) {
-    case PropertyId::PayloadFormatIndicator: return &kPayloadFormat;
-    case PropertyId::MessageExpiryInterval: return &kMessageExpiry;
-    case PropertyId::ContentType: return &kContentType;
-    case PropertyId::ResponseTopic: return &kResponseTopic;
-    case PropertyId::CorrelationData: return &kCorrelationData;
-    case PropertyId::SubscriptionIdentifier: return &kSubscriptionId;
-    case PropertyId::SessionExpiryInterval: return &kSessionExpiry;
-    case PropertyId::AssignedClientIdentifier: return &kAssignedClientId;
-    case PropertyId::ServerKeepAlive: return &kServerKeepAlive;
-    case PropertyId::AuthenticationMethod: return &kAuthMethod;
-    case PropertyId::AuthenticationData: return &kAuthData;
-    case PropertyId::RequestProblemInformation: return &kRequestProblem;
-    case PropertyId::WillDelayInterval: return &kWillDelay;
-    case PropertyId::RequestResponseInformation: return &kRequestResponse;
-    case PropertyId::ResponseInformation: return &kResponseInfo;
-    case PropertyId::ServerReference: return &kServerReference;
-    case PropertyId::ReasonString: return &kReasonString;
-    case PropertyId::ReceiveMaximum: return &kReceiveMaximum;
-    case PropertyId::TopicAliasMaximum: return &kTopicAliasMaximum;
-    case PropertyId::TopicAlias: return &kTopicAlias;
-    case PropertyId::MaximumQoS: return &kMaximumQoS;
-    case PropertyId::RetainAvailable: return &kRetainAvailable;
-    case PropertyId::UserProperty: return &kUserProperty;
-    case PropertyId::MaximumPacketSize: return &kMaximumPacketSize;
-    case PropertyId::WildcardSubscriptionAvailable: return &kWildcardAvailable;
-    case PropertyId::SubscriptionIdentifierAvailable: return &kSubscriptionIdAvailable;
-    case PropertyId::SharedSubscriptionAvailable: return &kSharedAvailable;
+#undef MIDGE_PROPERTY
+
+// Every identifier MQTT 5 defines fits in one byte below 0x80.
+constexpr std::size_t kIdLimit = 0x80;
+constexpr std::uint8_t kNoSpec = 0xFF;
+
+constexpr std::array<std::uint8_t, kIdLimit> buildIndex() {
+  std::array<std::uint8_t, kIdLimit> index{};
+  for (auto& slot : index) slot = kNoSpec;
+  for (std::size_t row = 0; row < kSpecs.size(); ++row) {
+    index[static_cast<std::uint8_t>(kSpecs[row].id)] = static_cast<std::uint8_t>(row);
   }
-  return nullptr;
+  return index;
+}
+constexpr std::array<std::uint8_t, kIdLimit> kIndex = buildIndex();
+
+constexpr bool inIdentifierOrder() {
+  for (std::size_t row = 1; row < kSpecs.size(); ++row) {
+    if (kSpecs[row - 1].id >= kSpecs[row].id) return false;
+  }
+  return true;
+}
+static_assert(inIdentifierOrder(), "the encoder writes properties in identifier order");
+
+const Spec* specFor(std::uint32_t id) noexcept {
+  if (id >= kIdLimit || kIndex[id] == kNoSpec) return nullptr;
+  return &kSpecs[kIndex[id]];
 }
 
-#undef MIDGE_PROPERTY_RULE
-
-// Flag-like bytes (payload format, request problem/response information, the
-// "... Available" flags, maximum QoS) may only be 0 or 1.
-Status readFlag(Reader& reader, const Rule& rule, std::optional<std::uint8_t>& field) {
-  if (field) return protocolError(rule.duplicate);
-  std::uint8_t value = 0;
-  MIDGE_TRY(reader.u8(value, rule.truncated));
-  if (value > 1) return protocolError(rule.invalid);
+template <typename T, typename ReadFn>
+Status readSingle(const Spec& spec, std::optional<T>& field, ReadFn read) {
+  if (field) return protocolError(spec.duplicate);
+  T value{};
+  MIDGE_TRY(read(value));
   field = value;
   return Status::success();
 }
 
-Status readU16(Reader& reader, const Rule& rule, std::optional<std::uint16_t>& field,
-               bool zeroIsError) {
-  if (field) return protocolError(rule.duplicate);
-  std::uint16_t value = 0;
-  MIDGE_TRY(reader.u16(value, rule.truncated));
-  if (zeroIsError && value == 0) return protocolError(rule.invalid);
-  field = value;
+Status readUserPair(Reader& reader, const Spec& spec, Properties& out) {
+  UserProperty pair;
+  MIDGE_TRY(reader.utf8(pair.first, spec.truncated, "User Property name is not valid UTF-8"));
+  MIDGE_TRY(reader.utf8(pair.second, spec.truncated, "User Property value is not valid UTF-8"));
+  (out.*spec.pairs).push_back(pair);
   return Status::success();
 }
 
-Status readU32(Reader& reader, const Rule& rule, std::optional<std::uint32_t>& field,
-               bool zeroIsError) {
-  if (field) return protocolError(rule.duplicate);
+Status readVarintItem(Reader& reader, const Spec& spec, PropertyScope scope,
+                      Properties& out) {
+  std::vector<std::uint32_t>& list = out.*spec.varints;
+  // A PUBLISH forwarded to a subscriber carries one per matching subscription; a
+  // SUBSCRIBE names at most one.
+  if (scope != PropertyScope::Publish && !list.empty()) return protocolError(spec.duplicate);
   std::uint32_t value = 0;
-  MIDGE_TRY(reader.u32(value, rule.truncated));
-  if (zeroIsError && value == 0) return protocolError(rule.invalid);
-  field = value;
+  MIDGE_TRY(reader.varint(value, spec.truncated));
+  if (spec.zeroIsError && value == 0) return protocolError(spec.invalid);
+  list.push_back(value);
   return Status::success();
 }
 
-Status readString(Reader& reader, const Rule& rule, std::optional<std::string_view>& field) {
-  if (field) return protocolError(rule.duplicate);
-  std::string_view value;
-  MIDGE_TRY(reader.utf8(value, rule.truncated, rule.invalid));
-  field = value;
-  return Status::success();
-}
-
-Status readBinary(Reader& reader, const Rule& rule, std::optional<Bytes>& field) {
-  if (field) return protocolError(rule.duplicate);
-  Bytes value;
-  MIDGE_TRY(reader.binary(value, rule.truncated));
-  field = value;
-  return Status::success();
-}
-
-Status readOne(Reader& reader, std::uint32_t id, const Rule& rule, PropertyScope scope,
-               Properties& out) {
-  switch (static_cast<PropertyId>(id)) {
-    case PropertyId::PayloadFormatIndicator:
-      return readFlag(reader, rule, out.payloadFormatIndicator);
-    case PropertyId::MessageExpiryInterval:
-      return readU32(reader, rule, out.messageExpiryInterval, false);
-    case PropertyId::ContentType: return readString(reader, rule, out.contentType);
-    case PropertyId::ResponseTopic: return readString(reader, rule, out.responseTopic);
-    case PropertyId::CorrelationData: return readBinary(reader, rule, out.correlationData);
-    case PropertyId::SubscriptionIdentifier: {
-      // A PUBLISH forwarded to a subscriber carries one per matching subscription; a
-      // SUBSCRIBE names at most one.
-      if (scope != PropertyScope::Publish && !out.subscriptionIdentifiers.empty()) {
-        return protocolError(rule.duplicate);
-      }
-      std::uint32_t value = 0;
-      MIDGE_TRY(reader.varint(value, rule.truncated));
-      if (value == 0) return protocolError(rule.invalid);
-      out.subscriptionIdentifiers.push_back(value);
-      return Status::success();
-    }
-    case PropertyId::SessionExpiryInterval:
-      return readU32(reader, rule, out.sessionExpiryInterval, false);
-    case PropertyId::AssignedClientIdentifier:
-      return readString(reader, rule, out.assignedClientIdentifier);
-    case PropertyId::ServerKeepAlive: return readU16(reader, rule, out.serverKeepAlive, false);
-    case PropertyId::AuthenticationMethod:
-      return readString(reader, rule, out.authenticationMethod);
-    case PropertyId::AuthenticationData:
-      return readBinary(reader, rule, out.authenticationData);
-    case PropertyId::RequestProblemInformation:
-      return readFlag(reader, rule, out.requestProblemInformation);
-    case PropertyId::WillDelayInterval:
-      return readU32(reader, rule, out.willDelayInterval, false);
-    case PropertyId::RequestResponseInformation:
-      return readFlag(reader, rule, out.requestResponseInformation);
-    case PropertyId::ResponseInformation:
-      return readString(reader, rule, out.responseInformation);
-    case PropertyId::ServerReference: return readString(reader, rule, out.serverReference);
-    case PropertyId::ReasonString: return readString(reader, rule, out.reasonString);
-    case PropertyId::ReceiveMaximum: return readU16(reader, rule, out.receiveMaximum, true);
-    case PropertyId::TopicAliasMaximum:
-      return readU16(reader, rule, out.topicAliasMaximum, false);
-    case PropertyId::TopicAlias: return readU16(reader, rule, out.topicAlias, true);
-    case PropertyId::MaximumQoS: return readFlag(reader, rule, out.maximumQoS);
-    case PropertyId::RetainAvailable: return readFlag(reader, rule, out.retainAvailable);
-    case PropertyId::UserProperty: {
-      UserProperty pair;
-      MIDGE_TRY(reader.utf8(pair.first, rule.truncated, "User Property name is not valid UTF-8"));
-      MIDGE_TRY(
-          reader.utf8(pair.second, rule.truncated, "User Property value is not valid UTF-8"));
-      out.userProperties.push_back(pair);
-      return Status::success();
-    }
-    case PropertyId::MaximumPacketSize:
-      return readU32(reader, rule, out.maximumPacketSize, true);
-    case PropertyId::WildcardSubscriptionAvailable:
-      return readFlag(reader, rule, out.wildcardSubscriptionAvailable);
-    case PropertyId::SubscriptionIdentifierAvailable:
-      return readFlag(reader, rule, out.subscriptionIdentifierAvailable);
-    case PropertyId::SharedSubscriptionAvailable:
-      return readFlag(reader, rule, out.sharedSubscriptionAvailable);
+Status readOne(Reader& reader, const Spec& spec, PropertyScope scope, Properties& out) {
+  const auto nonZero = [&spec](auto value) -> Status {
+    if (spec.zeroIsError && value == 0) return protocolError(spec.invalid);
+    return Status::success();
+  };
+  switch (spec.kind) {
+    case Kind::Flag:
+      return readSingle(spec, out.*spec.flag, [&](std::uint8_t& value) -> Status {
+        MIDGE_TRY(reader.u8(value, spec.truncated));
+        return value > 1 ? Status(protocolError(spec.invalid)) : Status::success();
+      });
+    case Kind::U16:
+      return readSingle(spec, out.*spec.u16, [&](std::uint16_t& value) -> Status {
+        MIDGE_TRY(reader.u16(value, spec.truncated));
+        return nonZero(value);
+      });
+    case Kind::U32:
+      return readSingle(spec, out.*spec.u32, [&](std::uint32_t& value) -> Status {
+        MIDGE_TRY(reader.u32(value, spec.truncated));
+        return nonZero(value);
+      });
+    case Kind::String:
+      return readSingle(spec, out.*spec.string, [&](std::string_view& value) {
+        return reader.utf8(value, spec.truncated, spec.invalid);
+      });
+    case Kind::Binary:
+      return readSingle(spec, out.*spec.binary,
+                        [&](Bytes& value) { return reader.binary(value, spec.truncated); });
+    case Kind::VarintList: return readVarintItem(reader, spec, scope, out);
+    case Kind::UserPairs: return readUserPair(reader, spec, out);
   }
   return malformed("unknown property identifier");
 }
@@ -241,86 +226,72 @@ Status readBody(Reader& reader, PropertyScope scope, Properties& out) {
   while (!reader.atEnd()) {
     std::uint32_t id = 0;
     MIDGE_TRY(reader.varint(id, "property identifier truncated"));
-    // Every identifier MQTT 5 defines fits in one byte; a longer one must not be narrowed
-    // to PropertyId, where 257 would alias Payload Format Indicator.
-    if (id > 0x7F) return malformed("unknown property identifier");
-    const Rule* rule = ruleFor(id);
-    if (rule == nullptr) return malformed("unknown property identifier");
-    if ((rule->allowed & scopeBit) == 0) return malformed(rule->notAllowed);
-    MIDGE_TRY(readOne(reader, id, *rule, scope, out));
+    const Spec* spec = specFor(id);
+    if (spec == nullptr) return malformed("unknown property identifier");
+    if ((spec->allowed & scopeBit) == 0) return malformed(spec->notAllowed);
+    MIDGE_TRY(readOne(reader, *spec, scope, out));
   }
   return Status::success();
 }
 
-template <typename Sink>
-void emitOptional(Sink& sink, PropertyId id, const std::optional<std::uint8_t>& value) {
-  if (!value) return;
-  sink.u8(static_cast<std::uint8_t>(id));
-  sink.u8(*value);
+bool present(const Spec& spec, const Properties& p) noexcept {
+  switch (spec.kind) {
+    case Kind::Flag: return (p.*spec.flag).has_value();
+    case Kind::U16: return (p.*spec.u16).has_value();
+    case Kind::U32: return (p.*spec.u32).has_value();
+    case Kind::String: return (p.*spec.string).has_value();
+    case Kind::Binary: return (p.*spec.binary).has_value();
+    case Kind::VarintList: return !(p.*spec.varints).empty();
+    case Kind::UserPairs: return !(p.*spec.pairs).empty();
+  }
+  return false;
 }
+
 template <typename Sink>
-void emitOptional(Sink& sink, PropertyId id, const std::optional<std::uint16_t>& value) {
-  if (!value) return;
-  sink.u8(static_cast<std::uint8_t>(id));
-  sink.u16(*value);
-}
-template <typename Sink>
-void emitOptional(Sink& sink, PropertyId id, const std::optional<std::uint32_t>& value) {
-  if (!value) return;
-  sink.u8(static_cast<std::uint8_t>(id));
-  sink.u32(*value);
-}
-template <typename Sink>
-void emitOptional(Sink& sink, PropertyId id, const std::optional<std::string_view>& value) {
-  if (!value) return;
-  sink.u8(static_cast<std::uint8_t>(id));
-  sink.utf8(*value, "string property longer than 65535 bytes");
-}
-template <typename Sink>
-void emitOptional(Sink& sink, PropertyId id, const std::optional<Bytes>& value) {
-  if (!value) return;
-  sink.u8(static_cast<std::uint8_t>(id));
-  sink.binary(*value, "binary property longer than 65535 bytes");
+void emitOne(const Spec& spec, const Properties& p, Sink& sink) {
+  const auto id = static_cast<std::uint8_t>(spec.id);
+  switch (spec.kind) {
+    case Kind::Flag:
+      sink.u8(id);
+      sink.u8(*(p.*spec.flag));
+      return;
+    case Kind::U16:
+      sink.u8(id);
+      sink.u16(*(p.*spec.u16));
+      return;
+    case Kind::U32:
+      sink.u8(id);
+      sink.u32(*(p.*spec.u32));
+      return;
+    case Kind::String:
+      sink.u8(id);
+      sink.utf8(*(p.*spec.string), "string property longer than 65535 bytes");
+      return;
+    case Kind::Binary:
+      sink.u8(id);
+      sink.binary(*(p.*spec.binary), "binary property longer than 65535 bytes");
+      return;
+    case Kind::VarintList:
+      for (const std::uint32_t value : p.*spec.varints) {
+        sink.u8(id);
+        sink.varint(value, "subscription identifier larger than 268435455");
+      }
+      return;
+    case Kind::UserPairs:
+      for (const UserProperty& pair : p.*spec.pairs) {
+        sink.u8(id);
+        sink.utf8(pair.first, "User Property name longer than 65535 bytes");
+        sink.utf8(pair.second, "User Property value longer than 65535 bytes");
+      }
+      return;
+  }
 }
 
 template <typename Sink>
 void emitBody(const Properties& p, Sink& sink) {
-  emitOptional(sink, PropertyId::PayloadFormatIndicator, p.payloadFormatIndicator);
-  emitOptional(sink, PropertyId::MessageExpiryInterval, p.messageExpiryInterval);
-  emitOptional(sink, PropertyId::ContentType, p.contentType);
-  emitOptional(sink, PropertyId::ResponseTopic, p.responseTopic);
-  emitOptional(sink, PropertyId::CorrelationData, p.correlationData);
-  for (const std::uint32_t id : p.subscriptionIdentifiers) {
-    sink.u8(static_cast<std::uint8_t>(PropertyId::SubscriptionIdentifier));
-    sink.varint(id, "subscription identifier larger than 268435455");
+  for (const Spec& spec : kSpecs) {
+    if (present(spec, p)) emitOne(spec, p, sink);
   }
-  emitOptional(sink, PropertyId::SessionExpiryInterval, p.sessionExpiryInterval);
-  emitOptional(sink, PropertyId::AssignedClientIdentifier, p.assignedClientIdentifier);
-  emitOptional(sink, PropertyId::ServerKeepAlive, p.serverKeepAlive);
-  emitOptional(sink, PropertyId::AuthenticationMethod, p.authenticationMethod);
-  emitOptional(sink, PropertyId::AuthenticationData, p.authenticationData);
-  emitOptional(sink, PropertyId::RequestProblemInformation, p.requestProblemInformation);
-  emitOptional(sink, PropertyId::WillDelayInterval, p.willDelayInterval);
-  emitOptional(sink, PropertyId::RequestResponseInformation, p.requestResponseInformation);
-  emitOptional(sink, PropertyId::ResponseInformation, p.responseInformation);
-  emitOptional(sink, PropertyId::ServerReference, p.serverReference);
-  emitOptional(sink, PropertyId::ReasonString, p.reasonString);
-  emitOptional(sink, PropertyId::ReceiveMaximum, p.receiveMaximum);
-  emitOptional(sink, PropertyId::TopicAliasMaximum, p.topicAliasMaximum);
-  emitOptional(sink, PropertyId::TopicAlias, p.topicAlias);
-  emitOptional(sink, PropertyId::MaximumQoS, p.maximumQoS);
-  emitOptional(sink, PropertyId::RetainAvailable, p.retainAvailable);
-  for (const UserProperty& pair : p.userProperties) {
-    sink.u8(static_cast<std::uint8_t>(PropertyId::UserProperty));
-    sink.utf8(pair.first, "User Property name longer than 65535 bytes");
-    sink.utf8(pair.second, "User Property value longer than 65535 bytes");
-  }
-  emitOptional(sink, PropertyId::MaximumPacketSize, p.maximumPacketSize);
-  emitOptional(sink, PropertyId::WildcardSubscriptionAvailable,
-               p.wildcardSubscriptionAvailable);
-  emitOptional(sink, PropertyId::SubscriptionIdentifierAvailable,
-               p.subscriptionIdentifierAvailable);
-  emitOptional(sink, PropertyId::SharedSubscriptionAvailable, p.sharedSubscriptionAvailable);
   sink.raw(p.preEncoded);
 }
 
@@ -353,16 +324,11 @@ void emitProperties(const Properties& properties, VectorWriter& sink) {
 }
 
 bool propertiesEmpty(const Properties& p) noexcept {
-  return !p.payloadFormatIndicator && !p.messageExpiryInterval && !p.contentType &&
-         !p.responseTopic && !p.correlationData && p.subscriptionIdentifiers.empty() &&
-         !p.sessionExpiryInterval && !p.assignedClientIdentifier && !p.serverKeepAlive &&
-         !p.authenticationMethod && !p.authenticationData && !p.requestProblemInformation &&
-         !p.willDelayInterval && !p.requestResponseInformation && !p.responseInformation &&
-         !p.serverReference && !p.reasonString && !p.receiveMaximum &&
-         !p.topicAliasMaximum && !p.topicAlias && !p.maximumQoS && !p.retainAvailable &&
-         p.userProperties.empty() && !p.maximumPacketSize &&
-         !p.wildcardSubscriptionAvailable && !p.subscriptionIdentifierAvailable &&
-         !p.sharedSubscriptionAvailable && p.preEncoded.empty();
+  if (!p.preEncoded.empty()) return false;
+  for (const Spec& spec : kSpecs) {
+    if (present(spec, p)) return false;
+  }
+  return true;
 }
 
 void encodePropertiesBody(const Properties& properties, std::vector<std::uint8_t>& out) {

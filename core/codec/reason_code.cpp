@@ -3,6 +3,22 @@
 
 namespace midge {
 
+ReasonCode reasonCodeFor(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::Malformed: return ReasonCode::MalformedPacket;
+    case ErrorKind::ProtocolError: return ReasonCode::ProtocolError;
+    case ErrorKind::PacketTooLarge: return ReasonCode::PacketTooLarge;
+    case ErrorKind::UnsupportedVersion: return ReasonCode::UnsupportedProtocolVersion;
+    case ErrorKind::TopicNameInvalid: return ReasonCode::TopicNameInvalid;
+    case ErrorKind::TopicFilterInvalid: return ReasonCode::TopicFilterInvalid;
+    case ErrorKind::PayloadFormatInvalid: return ReasonCode::PayloadFormatInvalid;
+    case ErrorKind::QuotaExceeded: return ReasonCode::QuotaExceeded;
+    case ErrorKind::StorageFailure: return ReasonCode::UnspecifiedError;
+    case ErrorKind::ImplementationError: break;
+  }
+  return ReasonCode::ImplementationSpecificError;
+}
+
 ConnackReturnCode legacyConnackCode(ReasonCode code) noexcept {
   switch (code) {
     case ReasonCode::Success: return ConnackReturnCode::Accepted;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "core/util/result.hpp"
+
 namespace midge {
 
 enum class ReasonCode : std::uint8_t {
@@ -75,5 +77,8 @@ enum class ConnackReturnCode : std::uint8_t {
 ConnackReturnCode legacyConnackCode(ReasonCode code) noexcept;
 
 const char* reasonCodeName(ReasonCode code) noexcept;
+
+// The one mapping from an error kind to the v5 reason code that answers it.
+ReasonCode reasonCodeFor(ErrorKind kind) noexcept;
 
 }  // namespace midge

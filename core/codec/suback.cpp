@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/codec/suback.hpp"
 
+#include "core/codec/reason_code.hpp"
+
 namespace midge::codec {
 
 bool isValidSubackReason(ProtocolVersion version, std::uint8_t code) noexcept {

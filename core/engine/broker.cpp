@@ -9,16 +9,11 @@ namespace midge {
 
 namespace {
 
-constexpr std::size_t kProtocolMaxPacket = 268435455 + 5;
 // A connection's turn buffer is kept for reuse, but not when one burst made it large: idle
 // connections must stay small (memory per connection is a headline figure).
 constexpr std::size_t kRetainedBufferCapacity = 16 * 1024;
 // Output a turn may buffer for one connection before it leaves early (see outputFor).
 constexpr std::size_t kEarlyFlushBytes = 64 * 1024;
-
-std::size_t inboundLimit(const EngineConfig& config) {
-  return config.maxPacketSize != 0 ? config.maxPacketSize : kProtocolMaxPacket;
-}
 
 }  // namespace
 
@@ -55,11 +50,7 @@ void Broker::onOpen(ConnectionId id, const PeerInfo& peer) {
   auto connection = std::make_unique<Connection>();
   connection->id = id;
   connection->peer = peer;
-  std::size_t limit = inboundLimit(config_);
-  if (config_.maxPacketSizeBeforeConnect != 0 && config_.maxPacketSizeBeforeConnect < limit) {
-    limit = config_.maxPacketSizeBeforeConnect;
-  }
-  connection->framer.setMaxPacketSize(limit);
+  connection->framer.setMaxPacketSize(config_.preConnectPacketLimit());
   const EngineConfig::ListenerLimits limits = listenerLimits(peer.listenerIndex);
   connection->maxQos = limits.maxQos;
   connection->maxTopicAlias = limits.maxTopicAlias;

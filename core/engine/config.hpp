@@ -9,7 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "core/codec/framer.hpp"
+
 namespace midge {
+
+// The framer limit for a configured max_packet_size (0: the protocol maximum). The engine
+// and the WebSockets framing of the port layer both size their buffers with it.
+constexpr std::size_t inboundPacketLimit(std::uint32_t maxPacketSize) noexcept {
+  return maxPacketSize != 0 ? maxPacketSize : codec::kMaxWirePacketSize;
+}
 
 struct EngineConfig {
   // Outgoing window per client (min with the client's Receive Maximum), and the Receive
@@ -27,8 +35,9 @@ struct EngineConfig {
   // is EMQX's default and fits firmware-sized payloads.
   std::uint32_t maxPacketSize = 1024 * 1024;
   // Before CONNECT is accepted nobody is authenticated: cap what an anonymous socket can
-  // make us buffer (FlashMQ uses 1 MB, mosquitto 100000 bytes).
-  std::uint32_t maxPacketSizeBeforeConnect = 256 * 1024;
+  // make us buffer. Mosquitto's 100000 bytes (FlashMQ uses 1 MB), also the default of the
+  // broker's max_unauthenticated_packet_size. 0: only maxPacketSize applies.
+  std::uint32_t maxPacketSizeBeforeConnect = 100000;
   // PUBLISH payloads larger than this are refused (0: no limit). Mosquitto's
   // message_size_limit.
   std::uint32_t messageSizeLimit = 0;
@@ -89,6 +98,16 @@ struct EngineConfig {
     bool useUsernameAsClientId = false;  // Mosquitto's use_username_as_clientid
   };
   std::vector<ListenerLimits> listeners;
+
+  std::size_t inboundPacketLimit() const noexcept {
+    return midge::inboundPacketLimit(maxPacketSize);
+  }
+  // The framer limit until CONNECT is accepted.
+  std::size_t preConnectPacketLimit() const noexcept {
+    const std::size_t limit = inboundPacketLimit();
+    if (maxPacketSizeBeforeConnect == 0 || maxPacketSizeBeforeConnect >= limit) return limit;
+    return maxPacketSizeBeforeConnect;
+  }
 };
 
 }  // namespace midge

@@ -259,8 +259,7 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   }
   if (session.durable()) persistSession(session);
 
-  std::size_t limit = config_.maxPacketSize != 0 ? config_.maxPacketSize : 268435455 + 5;
-  connection.framer.setMaxPacketSize(limit);
+  connection.framer.setMaxPacketSize(config_.inboundPacketLimit());
 
   connack.sessionPresent = sessionPresent;
   connack.reasonCode = 0;

@@ -3,26 +3,8 @@
 
 namespace midge {
 
-ReasonCode reasonCodeFor(ErrorKind kind) noexcept {
-  switch (kind) {
-    case ErrorKind::Malformed: return ReasonCode::MalformedPacket;
-    case ErrorKind::ProtocolError: return ReasonCode::ProtocolError;
-    case ErrorKind::PacketTooLarge: return ReasonCode::PacketTooLarge;
-    case ErrorKind::UnsupportedVersion: return ReasonCode::UnsupportedProtocolVersion;
-    case ErrorKind::TopicNameInvalid: return ReasonCode::TopicNameInvalid;
-    case ErrorKind::TopicFilterInvalid: return ReasonCode::TopicFilterInvalid;
-    case ErrorKind::PayloadFormatInvalid: return ReasonCode::PayloadFormatInvalid;
-    case ErrorKind::QuotaExceeded: return ReasonCode::QuotaExceeded;
-    case ErrorKind::StorageFailure: return ReasonCode::UnspecifiedError;
-    case ErrorKind::NeedMoreBytes:
-    case ErrorKind::ImplementationError: break;
-  }
-  return ReasonCode::ImplementationSpecificError;
-}
-
 const char* errorKindName(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::NeedMoreBytes: return "need more bytes";
     case ErrorKind::Malformed: return "malformed packet";
     case ErrorKind::ProtocolError: return "protocol error";
     case ErrorKind::PacketTooLarge: return "packet too large";

@@ -5,17 +5,17 @@
 
 #include <cassert>
 #include <cstdint>
+#include <optional>
 #include <utility>
-
-#include "core/codec/reason_code.hpp"
 
 namespace midge {
 
 // Kept deliberately small: what went wrong decides how the connection is answered, the
 // detail string only goes to the log. Mapping to the wire happens in one place
-// (reasonCodeFor), as in mosquitto's handle__packet tail.
+// (reasonCodeFor in core/codec/reason_code.hpp, since util sits below the codec), as in
+// mosquitto's handle__packet tail. An incomplete frame is not an error: the framer says so
+// in its own return value.
 enum class ErrorKind : std::uint8_t {
-  NeedMoreBytes,        // not an error of the peer: the frame is incomplete
   Malformed,            // violates the data representation rules -> 0x81
   ProtocolError,        // well-formed but not allowed here -> 0x82
   PacketTooLarge,       // exceeds the negotiated maximum packet size -> 0x95
@@ -33,45 +33,45 @@ struct Error {
   const char* detail;  // static string, for the log
 };
 
-ReasonCode reasonCodeFor(ErrorKind kind) noexcept;
 const char* errorKindName(ErrorKind kind) noexcept;
 
+// The value is held in an optional so that T needs neither a default constructor nor a
+// placeholder value on the error path.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : ok_(true), value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : ok_(false), error_(error) {}        // NOLINT
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : error_(error) {}         // NOLINT
   Result(const Result&) = default;
   Result(Result&&) noexcept = default;
   Result& operator=(const Result&) = default;
   Result& operator=(Result&&) noexcept = default;
 
-  bool ok() const noexcept { return ok_; }
-  explicit operator bool() const noexcept { return ok_; }
+  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return ok(); }
   const T& value() const& {
-    assert(ok_);
-    return value_;
+    assert(ok());
+    return *value_;
   }
   T& value() & {
-    assert(ok_);
-    return value_;
+    assert(ok());
+    return *value_;
   }
   T&& value() && {
-    assert(ok_);
-    return std::move(value_);
+    assert(ok());
+    return std::move(*value_);
   }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
   Error error() const noexcept {
-    assert(!ok_);
+    assert(!ok());
     return error_;
   }
 
  private:
-  bool ok_;
-  T value_{};
+  std::optional<T> value_;
   Error error_{ErrorKind::ImplementationError, ""};
 };
 
@@ -106,7 +106,3 @@ inline Error protocolError(const char* detail) noexcept {
     if (!midge_try_status_.ok()) return midge_try_status_.error(); \
   } while (0)
 
-#define MIDGE_ASSIGN(lhs, expr)               \
-  auto lhs##_result_ = (expr);                \
-  if (!lhs##_result_.ok()) return lhs##_result_.error(); \
-  lhs = std::move(lhs##_result_).value()

@@ -14,7 +14,7 @@
 namespace midge::port {
 
 struct EventLoop::Callbacks {
-  static std::string describe(const Connection& c);  // "connection 7 from [::1]:5000"
+  static std::string describe(const Socket& c);  // "connection 7 from [::1]:5000"
   static void onTurn(evutil_socket_t, short, void* self);
   static void onDeferred(evutil_socket_t, short, void* self);
   static void onTick(evutil_socket_t, short, void* self);
@@ -25,7 +25,7 @@ struct EventLoop::Callbacks {
   static void onAccept(evconnlistener* socket, evutil_socket_t fd, sockaddr* address,
                        int length, void* listener);
   static void onIo(evutil_socket_t, short what, void* connection);
-  static void onConnectionTimer(evutil_socket_t, short, void* connection);
+  static void onSocketTimer(evutil_socket_t, short, void* connection);
 };
 
 }  // namespace midge::port

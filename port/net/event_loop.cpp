@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loop-wide machinery: creation, listeners, the turn, the tick, signals, graceful stop,
-// logging and the clock. Per-connection I/O lives in connection.cpp.
+// logging and the clock. Per-socket I/O lives in socket.cpp.
 #include "port/net/event_loop.hpp"
 
 #include <event2/event.h>
@@ -16,7 +16,7 @@
 #include <cstring>
 
 #include "port/net/callbacks.hpp"
-#include "port/net/connection.hpp"
+#include "port/net/socket.hpp"
 #include "port/net/listen_socket.hpp"
 
 namespace midge::port {
@@ -123,8 +123,8 @@ bool EventLoop::init(std::string& error) {
 
 EventLoop::~EventLoop() {
   // No engine callbacks from here on: the engine may already be gone.
-  for (auto& entry : connections_) {
-    Connection& c = *entry.second;
+  for (auto& entry : sockets_) {
+    Socket& c = *entry.second;
     if (c.timer != nullptr) event_free(c.timer);
     if (c.io != nullptr) {
       evutil_socket_t fd = event_get_fd(c.io);
@@ -132,7 +132,7 @@ EventLoop::~EventLoop() {
       evutil_closesocket(fd);
     }
   }
-  connections_.clear();
+  sockets_.clear();
   for (auto& l : listeners_) {
     for (evconnlistener* s : l->sockets) evconnlistener_free(s);
     if (l->retryTimer != nullptr) event_free(l->retryTimer);
@@ -237,11 +237,11 @@ void EventLoop::stop() {
     l->sockets.clear();
     event_del(l->retryTimer);
   }
-  for (auto& entry : connections_) {
-    Connection& c = *entry.second;
-    if (c.state == ConnectionState::Handshaking) {
+  for (auto& entry : sockets_) {
+    Socket& c = *entry.second;
+    if (c.state == SocketState::Handshaking) {
       defer(c.id, Deferred::Drop);
-    } else if (c.state == ConnectionState::Open) {
+    } else if (c.state == SocketState::Open) {
       beginClose(c);
     }
   }
@@ -254,8 +254,8 @@ void EventLoop::stop() {
 
 void EventLoop::onShutdownDeadline() {
   std::size_t unflushed = 0;
-  for (auto& entry : connections_) {
-    if (entry.second->state != ConnectionState::Lingering) ++unflushed;
+  for (auto& entry : sockets_) {
+    if (entry.second->state != SocketState::Lingering) ++unflushed;
   }
   if (unflushed != 0) {
     log(LogLevel::Warning, "shutdown: " + std::to_string(unflushed) +
@@ -266,11 +266,11 @@ void EventLoop::onShutdownDeadline() {
 
 void EventLoop::cutEverything() {
   std::vector<ConnectionId> ids;
-  ids.reserve(connections_.size());
-  for (auto& entry : connections_) ids.push_back(entry.first);
+  ids.reserve(sockets_.size());
+  for (auto& entry : sockets_) ids.push_back(entry.first);
   for (ConnectionId id : ids) {
-    auto it = connections_.find(id);
-    if (it != connections_.end()) destroy(*it->second, true);
+    auto it = sockets_.find(id);
+    if (it != sockets_.end()) destroy(*it->second, true);
   }
   event_base_loopexit(base_, nullptr);
 }
@@ -355,17 +355,17 @@ void EventLoop::runDeferred() {
   std::vector<std::pair<ConnectionId, Deferred>> work;
   work.swap(deferred_);
   for (const auto& [id, what] : work) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) continue;
-    Connection& c = *it->second;
+    auto it = sockets_.find(id);
+    if (it == sockets_.end()) continue;
+    Socket& c = *it->second;
     if (what == Deferred::Drop) {
       destroy(c, true);
-    } else if (c.state == ConnectionState::Closing &&
+    } else if (c.state == SocketState::Closing &&
                pendingBytes(c) == 0) {
       finishClose(c);
     }
   }
-  if (stopping_ && connections_.empty()) event_base_loopexit(base_, nullptr);
+  if (stopping_ && sockets_.empty()) event_base_loopexit(base_, nullptr);
 }
 
 void EventLoop::pauseAccepting(Listener& listener, int error) {

@@ -121,7 +121,7 @@ class EventLoop final : public Output, public Clock {
   const NetCounters& counters() const { return counters_; }
   // For servers that share the loop's thread (the operator HTTP listener).
   event_base* eventBase() const { return base_; }
-  std::size_t connectionCount() const { return connections_.size(); }
+  std::size_t connectionCount() const { return sockets_.size(); }
 
   // Output (contract in core/engine/io.hpp). Unknown or closing ids are ignored: the
   // engine may still hold an id whose onClose is on its way.
@@ -135,7 +135,7 @@ class EventLoop final : public Output, public Clock {
   std::int64_t wallSeconds() const override;
 
  private:
-  struct Connection;
+  struct Socket;
   struct Listener;
   struct Callbacks;  // the C callbacks handed to libevent
   enum class Deferred : std::uint8_t { FinishClose, Drop };
@@ -145,18 +145,19 @@ class EventLoop final : public Output, public Clock {
 
   void accept(Listener& listener, int fd, const std::string& peer);
   bool admitTlsHandshake(const std::string& peer);
-  bool deliverWire(Connection& c, Bytes wire);  // true if the engine heard of anything
-  void onSocketReady(Connection& c, short what);
-  bool onReadable(Connection& c);  // false once c is destroyed
-  bool flushPending(Connection& c);  // false once c is destroyed
-  void updateInterest(Connection& c);
-  static std::size_t pendingBytes(const Connection& c);
-  void onConnectionTimer(Connection& c);
-  void beginClose(Connection& c);
-  void finishClose(Connection& c);
-  void destroy(Connection& c, bool notifyEngine);
-  void writeWire(Connection& c, Bytes wire);
-  void armTimer(Connection& c, std::uint32_t ms);
+  void announceOpen(Socket& c);
+  bool deliverWire(Socket& c, Bytes wire);  // true if the engine heard of anything
+  void onSocketReady(Socket& c, short what);
+  bool onReadable(Socket& c);  // false once c is destroyed
+  bool flushPending(Socket& c);  // false once c is destroyed
+  void updateInterest(Socket& c);
+  static std::size_t pendingBytes(const Socket& c);
+  void onSocketTimer(Socket& c);
+  void beginClose(Socket& c);
+  void finishClose(Socket& c);
+  void destroy(Socket& c, bool notifyEngine);
+  void writeWire(Socket& c, Bytes wire);
+  void armTimer(Socket& c, std::uint32_t ms);
   void defer(ConnectionId id, Deferred what);
   void runDeferred();
   void markTurn();
@@ -178,7 +179,7 @@ class EventLoop final : public Output, public Clock {
   event* shutdownTimer_ = nullptr;
   std::vector<event*> signalEvents_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Socket>> sockets_;
   std::vector<std::pair<ConnectionId, Deferred>> deferred_;
   ConnectionId nextId_ = 1;
   bool turnPending_ = false;

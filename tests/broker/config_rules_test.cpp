@@ -224,6 +224,19 @@ TEST(Ignored, MosquittoKeywordsMidgeDoesNotNeedLoadWithAWarningEach) {
   }
 }
 
+// Midge already does what any value of these asks for, so a Mosquitto file that sets them
+// loads without noise; a value Mosquitto would refuse is still refused.
+TEST(Ignored, KeywordsMidgeAlreadyHonoursLoadSilentlyButCheckTheirValue) {
+  const char* lines[] = {"set_tcp_nodelay false", "set_tcp_nodelay true", "autosave_interval 5"};
+  for (const char* line : lines) {
+    const Parsed parsed = parse(std::string("listener 1883\n") + line + "\n");
+    EXPECT_TRUE(parsed.ok) << line << "\n" << parsed.allMessages();
+    EXPECT_EQ(parsed.warningCount(), 0) << line << "\n" << parsed.allMessages();
+  }
+  EXPECT_FALSE(parse("listener 1883\nset_tcp_nodelay maybe\n").ok);
+  EXPECT_FALSE(parse("listener 1883\nautosave_interval soon\n").ok);
+}
+
 TEST(Ignored, BridgeSectionIsSkippedAfterOneWarning) {
   const Parsed parsed = parse(
       "listener 1883\n"

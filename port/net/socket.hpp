@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Private to port/net: the per-socket state behind an EventLoop connection id.
+// Private to port/net: the per-socket state behind an EventLoop connection id. Named
+// Socket, not Connection: core/engine/connection.hpp is the MQTT side of the same id.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,7 @@ namespace midge::port {
 // Handshaking -> Open -> Closing -> Lingering -> destroyed; any state may be destroyed
 // directly when the peer goes away. The engine knows the connection from onOpen (at
 // accept for TCP, when the filter finishes its handshake for TLS) until onClose.
-enum class ConnectionState : std::uint8_t {
+enum class SocketState : std::uint8_t {
   Handshaking,  // TLS: the filter has not finished; the engine has not heard of it yet
   Open,
   Closing,    // close() was called: reading stopped, pending bytes are being written
@@ -45,7 +46,7 @@ struct PendingOutput {
 // Kept small: one exists per connection, and idle connections are the common case. The
 // socket has one libevent event (read, plus write while output is pending); reads go
 // through the loop-wide buffer, so nothing is kept per connection on the read side.
-struct EventLoop::Connection {
+struct EventLoop::Socket {
   Listener* listener = nullptr;  // also reaches the loop
   event* io = nullptr;           // the socket: EV_READ unless closing, EV_WRITE while pending
   event* timer = nullptr;        // handshake, close-flush or linger deadline; only once armed
@@ -53,7 +54,7 @@ struct EventLoop::Connection {
   std::unique_ptr<PendingOutput> pending;
   ConnectionId id = 0;
   std::string address;  // the peer, for logs; PeerInfo is built when the engine hears of it
-  ConnectionState state = ConnectionState::Open;
+  SocketState state = SocketState::Open;
   std::uint8_t interest = 0;  // the EV_READ/EV_WRITE flags io is registered with
   bool engineKnows = false;   // onOpen delivered and onClose not yet
   bool congested = false;     // above the high watermark; onWritable pending

@@ -5,7 +5,7 @@
 // Each socket has one plain libevent event rather than a bufferevent: reads land in the
 // loop's one buffer and go straight to the filter or the engine, and writes go straight
 // to the kernel, so only the bytes the kernel did not take are kept per connection. An
-// idle connection then costs its Connection and one event, nothing more.
+// idle connection then costs its Socket and one event, nothing more.
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -18,7 +18,7 @@
 #include <cstring>
 
 #include "port/net/callbacks.hpp"
-#include "port/net/connection.hpp"
+#include "port/net/socket.hpp"
 #include "port/net/event_loop.hpp"
 #include "port/net/listen_socket.hpp"
 
@@ -31,7 +31,7 @@ bool wouldBlock(int error) {
 
 }  // namespace
 
-std::string EventLoop::Callbacks::describe(const Connection& c) {
+std::string EventLoop::Callbacks::describe(const Socket& c) {
   return "connection " + std::to_string(c.id) + " from " + c.address;
 }
 
@@ -41,12 +41,12 @@ void EventLoop::Callbacks::onAccept(evconnlistener*, evutil_socket_t fd, sockadd
   l->loop->accept(*l, fd, formatSocketAddress(address, static_cast<socklen_t>(length)));
 }
 void EventLoop::Callbacks::onIo(evutil_socket_t, short what, void* connection) {
-  auto* c = static_cast<Connection*>(connection);
+  auto* c = static_cast<Socket*>(connection);
   c->listener->loop->onSocketReady(*c, what);
 }
-void EventLoop::Callbacks::onConnectionTimer(evutil_socket_t, short, void* connection) {
-  auto* c = static_cast<Connection*>(connection);
-  c->listener->loop->onConnectionTimer(*c);
+void EventLoop::Callbacks::onSocketTimer(evutil_socket_t, short, void* connection) {
+  auto* c = static_cast<Socket*>(connection);
+  c->listener->loop->onSocketTimer(*c);
 }
 
 void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
@@ -58,7 +58,7 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
              listener.active >= listener.spec.maxConnections) {
     refusal = "listener is at its connection limit";
   } else if (options_.maxConnectionsGlobal != 0 &&
-             connections_.size() >= options_.maxConnectionsGlobal) {
+             sockets_.size() >= options_.maxConnectionsGlobal) {
     refusal = "broker is at its global connection limit";
   } else if (listener.spec.tls != nullptr && !admitTlsHandshake(peer)) {
     refusal = "too many TLS handshakes from this address (max_connect_rate)";
@@ -76,8 +76,8 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   // The listener accepts non-blocking already; a blocking write would stall every client.
   evutil_make_socket_nonblocking(fd);
-  auto owned = std::make_unique<Connection>();
-  Connection& c = *owned;
+  auto owned = std::make_unique<Socket>();
+  Socket& c = *owned;
   c.io = event_new(base_, fd, EV_READ | EV_PERSIST, &Callbacks::onIo, &c);
   if (c.io == nullptr || event_add(c.io, nullptr) != 0) {
     if (c.io != nullptr) event_free(c.io);
@@ -89,7 +89,7 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   c.id = nextId_++;
   c.listener = &listener;
   c.address = peer;
-  connections_.emplace(c.id, std::move(owned));
+  sockets_.emplace(c.id, std::move(owned));
   ++listener.active;
   ++counters_.connectionsAccepted;
 
@@ -101,21 +101,31 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
       destroy(c, false);
       return;
     }
-    c.state = ConnectionState::Handshaking;
+    c.state = SocketState::Handshaking;
     armTimer(c, listener.spec.tlsHandshakeTimeoutMs);
     log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where + ", " +
                              c.filter->protocolName() + " handshake");
     return;
   }
-  c.state = ConnectionState::Open;
-  c.engineKnows = true;
   log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where);
+  announceOpen(c);
+  markTurn();
+}
+
+// The one place a socket becomes known to the engine, with everything the engine is told
+// about its peer: at accept for TCP, when the filter's handshake is done otherwise.
+void EventLoop::announceOpen(Socket& c) {
+  c.state = SocketState::Open;
+  c.engineKnows = true;
   PeerInfo info;
   info.address = c.address;
-  info.listenerPort = listener.port;
-  info.listenerIndex = listener.spec.index;
+  info.listenerPort = c.listener->port;
+  info.listenerIndex = c.listener->spec.index;
+  if (c.filter != nullptr) {
+    info.tls = c.filter->encrypted();
+    info.certIdentity = c.filter->peerIdentity();
+  }
   handler_->onOpen(c.id, info);
-  markTurn();
 }
 
 // Counted per second like CONNECTs in the engine, but at accept: by the time a CONNECT
@@ -133,7 +143,7 @@ bool EventLoop::admitTlsHandshake(const std::string& peer) {
   return ++handshakesThisSecond_[std::move(address)] <= options_.maxTlsHandshakesPerSecond;
 }
 
-void EventLoop::onSocketReady(Connection& c, short what) {
+void EventLoop::onSocketReady(Socket& c, short what) {
   // Writing first: a peer that reset the connection is then reported by the write.
   if ((what & EV_WRITE) != 0 && !flushPending(c)) return;
   if ((what & EV_READ) != 0) onReadable(c);
@@ -141,27 +151,27 @@ void EventLoop::onSocketReady(Connection& c, short what) {
 
 // One read() per callback, at most maxReadPerTurn bytes, so that one fast publisher cannot
 // take a whole turn; level-triggered readiness brings the rest in the next iteration.
-bool EventLoop::onReadable(Connection& c) {
-  if (c.state == ConnectionState::Closing) return true;  // reading is paused
+bool EventLoop::onReadable(Socket& c) {
+  if (c.state == SocketState::Closing) return true;  // reading is paused
   ssize_t n = ::read(event_get_fd(c.io), readBuffer_.data(), readBuffer_.size());
   if (n < 0) {
     int error = errno;
     if (wouldBlock(error)) return true;
-    if (c.state != ConnectionState::Lingering) {
+    if (c.state != SocketState::Lingering) {
       log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
     }
     destroy(c, true);
     return false;
   }
   if (n == 0) {
-    if (c.state != ConnectionState::Lingering) {
+    if (c.state != SocketState::Lingering) {
       log(LogLevel::Debug, Callbacks::describe(c) + " closed by the peer");
     }
     destroy(c, true);
     return false;
   }
   counters_.bytesReceived += static_cast<std::uint64_t>(n);
-  if (c.state == ConnectionState::Lingering) return true;  // the engine is done with it
+  if (c.state == SocketState::Lingering) return true;  // the engine is done with it
   Bytes chunk(readBuffer_.data(), static_cast<std::size_t>(n));
   if (c.filter == nullptr) {
     // If the engine closes the connection inside onBytes, nothing more of it is read.
@@ -177,7 +187,7 @@ bool EventLoop::onReadable(Connection& c) {
 // Filter path: wire bytes go through the filter; the engine hears of the connection only
 // once the handshake is complete. Returns whether the engine got onOpen or onBytes, so
 // that a read which gave it nothing ends no turn.
-bool EventLoop::deliverWire(Connection& c, Bytes wire) {
+bool EventLoop::deliverWire(Socket& c, Bytes wire) {
   plainScratch_.clear();
   wireScratch_.clear();
   bool ok = c.filter->onReceive(wire, plainScratch_, wireScratch_);
@@ -195,27 +205,19 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
     return false;
   }
   bool delivered = false;
-  if (c.state == ConnectionState::Handshaking && c.filter->handshakeDone()) {
+  if (c.state == SocketState::Handshaking && c.filter->handshakeDone()) {
     if (c.filter->encrypted()) ++counters_.tlsHandshakes;
     if (c.timer != nullptr) {
       event_free(c.timer);  // an open connection needs no timer until it closes
       c.timer = nullptr;
     }
-    c.state = ConnectionState::Open;
-    c.engineKnows = true;
-    PeerInfo info;
-    info.address = c.address;
-    info.listenerPort = c.listener->port;
-    info.listenerIndex = c.listener->spec.index;
-    info.tls = c.filter->encrypted();
-    info.certIdentity = c.filter->peerIdentity();
+    const std::string identity = c.filter->peerIdentity();
     log(LogLevel::Debug, Callbacks::describe(c) + ": " + c.filter->protocolName() +
-                             " handshake done" +
-                             (info.certIdentity.empty() ? "" : ", client " + info.certIdentity));
-    handler_->onOpen(c.id, info);
+                             " handshake done" + (identity.empty() ? "" : ", client " + identity));
+    announceOpen(c);
     delivered = true;
   }
-  if (c.state == ConnectionState::Open && !plainScratch_.empty()) {
+  if (c.state == SocketState::Open && !plainScratch_.empty()) {
     handler_->onBytes(c.id, Bytes(plainScratch_));
     delivered = true;
   }
@@ -224,7 +226,7 @@ bool EventLoop::deliverWire(Connection& c, Bytes wire) {
 
 // The socket is writable and bytes are pending: write what the kernel takes, then report
 // a drained close or the fall below the low watermark.
-bool EventLoop::flushPending(Connection& c) {
+bool EventLoop::flushPending(Socket& c) {
   PendingOutput* p = c.pending.get();
   const int fd = event_get_fd(c.io);
   while (p != nullptr && p->size() > 0) {
@@ -232,7 +234,7 @@ bool EventLoop::flushPending(Connection& c) {
     if (n < 0) {
       int error = errno;
       if (wouldBlock(error)) break;
-      if (c.state != ConnectionState::Lingering) {
+      if (c.state != SocketState::Lingering) {
         log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
       }
       destroy(c, true);
@@ -250,11 +252,11 @@ bool EventLoop::flushPending(Connection& c) {
     p->head = 0;
   }
   updateInterest(c);
-  if (c.state == ConnectionState::Closing) {
+  if (c.state == SocketState::Closing) {
     if (left == 0) finishClose(c);
     return true;
   }
-  if (c.state == ConnectionState::Open && c.congested && left <= options_.writeLowWatermark) {
+  if (c.state == SocketState::Open && c.congested && left <= options_.writeLowWatermark) {
     c.congested = false;
     updateInterest(c);
     handler_->onWritable(c.id);
@@ -263,7 +265,7 @@ bool EventLoop::flushPending(Connection& c) {
   return true;
 }
 
-std::size_t EventLoop::pendingBytes(const Connection& c) {
+std::size_t EventLoop::pendingBytes(const Socket& c) {
   return c.pending == nullptr ? 0 : c.pending->size();
 }
 
@@ -272,9 +274,9 @@ std::size_t EventLoop::pendingBytes(const Connection& c) {
 // connection is congested: a client that sends and never reads would otherwise make its
 // answers (PUBACKs, PINGRESPs) pile up here without bound. The engine already holds back
 // deliveries then; once the client has read down to the low watermark, reading resumes.
-void EventLoop::updateInterest(Connection& c) {
-  const bool paused = c.state == ConnectionState::Closing ||
-                      (c.state == ConnectionState::Open && c.congested);
+void EventLoop::updateInterest(Socket& c) {
+  const bool paused = c.state == SocketState::Closing ||
+                      (c.state == SocketState::Open && c.congested);
   std::uint8_t want = paused ? 0 : EV_READ;
   if (pendingBytes(c) != 0) want = static_cast<std::uint8_t>(want | EV_WRITE);
   if (want == c.interest) return;
@@ -289,14 +291,14 @@ void EventLoop::updateInterest(Connection& c) {
       event_add(c.io, nullptr) != 0) {
     log(LogLevel::Error, Callbacks::describe(c) + ": cannot watch the socket; closing");
     c.interest = 0;
-    c.state = ConnectionState::Lingering;
+    c.state = SocketState::Lingering;
     defer(c.id, Deferred::Drop);
   }
 }
 
-void EventLoop::onConnectionTimer(Connection& c) {
+void EventLoop::onSocketTimer(Socket& c) {
   switch (c.state) {
-    case ConnectionState::Handshaking:
+    case SocketState::Handshaking:
       ++counters_.tlsFailures;
       log(LogLevel::Warning, Callbacks::describe(c) + ": " + c.filter->protocolName() +
                                  " handshake not done within " +
@@ -304,14 +306,14 @@ void EventLoop::onConnectionTimer(Connection& c) {
                                  " ms; dropped");
       destroy(c, false);
       return;
-    case ConnectionState::Closing:
+    case SocketState::Closing:
       log(LogLevel::Info, Callbacks::describe(c) + ": peer did not take its final " +
                               std::to_string(pendingBytes(c)) + " bytes within " +
                               std::to_string(options_.closeFlushTimeoutMs) + " ms; dropped");
       destroy(c, true);
       return;
-    case ConnectionState::Lingering:
-    case ConnectionState::Open:
+    case SocketState::Lingering:
+    case SocketState::Open:
       destroy(c, true);
       return;
   }
@@ -319,16 +321,16 @@ void EventLoop::onConnectionTimer(Connection& c) {
 
 // Stops reading and lets the output drain; finishClose() follows from the write callback,
 // or from the deferred pass when nothing is pending (never from inside close()).
-void EventLoop::beginClose(Connection& c) {
-  if (c.state == ConnectionState::Closing || c.state == ConnectionState::Lingering) return;
-  if (c.filter != nullptr && c.state == ConnectionState::Open) {
+void EventLoop::beginClose(Socket& c) {
+  if (c.state == SocketState::Closing || c.state == SocketState::Lingering) return;
+  if (c.filter != nullptr && c.state == SocketState::Open) {
     // A WebSocket peer learns of the close from a Close frame, not from the bare FIN.
     sendScratch_.clear();
     c.filter->closeGracefully(sendScratch_);
     if (!sendScratch_.empty()) writeWire(c, Bytes(sendScratch_));
-    if (c.state == ConnectionState::Lingering) return;  // the write failed; dropped later
+    if (c.state == SocketState::Lingering) return;  // the write failed; dropped later
   }
-  c.state = ConnectionState::Closing;
+  c.state = SocketState::Closing;
   updateInterest(c);
   armTimer(c, options_.closeFlushTimeoutMs);
   if (pendingBytes(c) == 0) defer(c.id, Deferred::FinishClose);
@@ -337,9 +339,9 @@ void EventLoop::beginClose(Connection& c) {
 // Everything is written: send FIN, tell the engine, then wait for the peer's FIN while
 // discarding its input. Closing with unread input would send a reset, and a reset can make
 // the peer's kernel discard the final bytes (CONNACK, DISCONNECT) before it reads them.
-void EventLoop::finishClose(Connection& c) {
+void EventLoop::finishClose(Socket& c) {
   ::shutdown(event_get_fd(c.io), SHUT_WR);
-  c.state = ConnectionState::Lingering;
+  c.state = SocketState::Lingering;
   updateInterest(c);
   armTimer(c, options_.closeFlushTimeoutMs);
   if (c.engineKnows) {
@@ -349,9 +351,9 @@ void EventLoop::finishClose(Connection& c) {
   }
 }
 
-void EventLoop::destroy(Connection& c, bool notifyEngine) {
+void EventLoop::destroy(Socket& c, bool notifyEngine) {
   const ConnectionId id = c.id;
-  c.state = ConnectionState::Lingering;  // sends from inside onClose are ignored
+  c.state = SocketState::Lingering;  // sends from inside onClose are ignored
   if (notifyEngine && c.engineKnows) {
     c.engineKnows = false;
     handler_->onClose(id);
@@ -363,13 +365,13 @@ void EventLoop::destroy(Connection& c, bool notifyEngine) {
   const evutil_socket_t fd = event_get_fd(c.io);
   event_free(c.io);
   evutil_closesocket(fd);
-  connections_.erase(id);  // c is gone from here on
-  if (stopping_ && connections_.empty()) event_base_loopexit(base_, nullptr);
+  sockets_.erase(id);  // c is gone from here on
+  if (stopping_ && sockets_.empty()) event_base_loopexit(base_, nullptr);
 }
 
-void EventLoop::armTimer(Connection& c, std::uint32_t ms) {
+void EventLoop::armTimer(Socket& c, std::uint32_t ms) {
   if (c.timer == nullptr) {
-    c.timer = event_new(base_, -1, 0, &Callbacks::onConnectionTimer, &c);
+    c.timer = event_new(base_, -1, 0, &Callbacks::onSocketTimer, &c);
     if (c.timer == nullptr) return;  // without memory for a timer the peer's EOF still ends it
   }
   timeval tv{};
@@ -381,7 +383,7 @@ void EventLoop::armTimer(Connection& c, std::uint32_t ms) {
 // Writes straight to the kernel while nothing is pending (order is kept: once bytes are
 // pending, new ones queue behind them). Never calls back into the engine: a write error
 // drops the connection from the deferred pass.
-void EventLoop::writeWire(Connection& c, Bytes wire) {
+void EventLoop::writeWire(Socket& c, Bytes wire) {
   std::size_t written = 0;
   if (pendingBytes(c) == 0) {
     ssize_t n = ::write(event_get_fd(c.io), wire.data(), wire.size());
@@ -390,7 +392,7 @@ void EventLoop::writeWire(Connection& c, Bytes wire) {
       if (!wouldBlock(error)) {
         log(LogLevel::Info, Callbacks::describe(c) + ": " + evutil_socket_error_to_string(error));
         c.pending.reset();
-        c.state = ConnectionState::Lingering;  // later sends and closes are ignored
+        c.state = SocketState::Lingering;  // later sends and closes are ignored
         updateInterest(c);
         defer(c.id, Deferred::Drop);
         return;
@@ -409,9 +411,9 @@ void EventLoop::writeWire(Connection& c, Bytes wire) {
 }
 
 void EventLoop::send(ConnectionId id, Bytes bytes) {
-  auto it = connections_.find(id);
-  if (it == connections_.end() || it->second->state != ConnectionState::Open) return;
-  Connection& c = *it->second;
+  auto it = sockets_.find(id);
+  if (it == sockets_.end() || it->second->state != SocketState::Open) return;
+  Socket& c = *it->second;
   if (c.filter == nullptr) {
     writeWire(c, bytes);
     return;
@@ -428,14 +430,14 @@ void EventLoop::send(ConnectionId id, Bytes bytes) {
 }
 
 void EventLoop::close(ConnectionId id) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
   beginClose(*it->second);
 }
 
 bool EventLoop::congested(ConnectionId id) const {
-  auto it = connections_.find(id);
-  return it != connections_.end() && it->second->congested;
+  auto it = sockets_.find(id);
+  return it != sockets_.end() && it->second->congested;
 }
 
 }  // namespace midge::port
