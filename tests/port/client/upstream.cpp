@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -54,6 +55,7 @@ bool Upstream::start(std::uint16_t port) {
     if (portAcceptsConnections(port_)) return true;
     if (process_->wait(std::chrono::milliseconds(20)) >= 0) break;  // it exited
   }
+  std::fprintf(stderr, "mosquitto did not start:\n%s\n", process_->output().c_str());
   return false;
 }
 
