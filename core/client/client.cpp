@@ -104,7 +104,7 @@ Status Client::connect(std::uint64_t nowMs) {
 void Client::onTick(std::uint64_t nowMs) {
   nowMs_ = nowMs;
   if (state_ == ClientState::Connecting) {
-    if (nowMs - connectSentMs_ >= options_.responseTimeoutMs) {
+    if (nowMs >= connectSentMs_ + options_.responseTimeoutMs) {
       closeWith(ReasonCode::UnspecifiedError, "no CONNACK within the response timeout", false);
     }
     return;
@@ -113,12 +113,13 @@ void Client::onTick(std::uint64_t nowMs) {
   const std::uint64_t keepAliveMs = std::uint64_t{limits_.keepAliveSeconds} * 1000;
   if (pingSentMs_) {
     const std::uint64_t waitMs = std::max<std::uint64_t>(keepAliveMs, options_.responseTimeoutMs);
-    if (nowMs - *pingSentMs_ >= waitMs) {
+    if (nowMs >= *pingSentMs_ + waitMs) {
       closeWith(ReasonCode::KeepAliveTimeout, "no PINGRESP from the server in time", false);
     }
     return;
   }
-  if (nowMs - lastSendMs_ >= keepAliveMs) {
+  // Compared by addition: a caller's clock that steps back must not look like a timeout.
+  if (nowMs >= lastSendMs_ + keepAliveMs) {
     emit(codec::Packet{codec::Pingreq{}});
     pingSentMs_ = nowMs;
   }

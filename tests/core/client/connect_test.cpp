@@ -190,6 +190,15 @@ TEST(ClientConnect, TrafficPostponesThePing) {
   EXPECT_TRUE(parse(c.client.takeBytes(), c.version).is<codec::Pingreq>(0));
 }
 
+TEST(ClientConnect, AClockSteppingBackIsNoTimeout) {
+  Connected c(optionsFor(ProtocolVersion::V311));
+  ASSERT_TRUE(c.client.publish(message("t", "x", 0), 0, 20'000));
+  c.client.takeBytes();
+  c.client.onTick(10'000);
+  EXPECT_EQ(c.client.state(), ClientState::Connected);
+  EXPECT_TRUE(c.client.takeBytes().empty());
+}
+
 TEST(ClientConnect, NoConnackWithinTimeoutCloses) {
   Client client(optionsFor(ProtocolVersion::V311), nullptr);
   ASSERT_TRUE(client.connect(1'000));

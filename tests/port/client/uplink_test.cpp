@@ -129,5 +129,43 @@ TEST_F(UplinkTest, FailsOverToTheSecondAddress) {
   EXPECT_NE(log_.find("127.0.0.1:" + std::to_string(dead)), std::string::npos);
 }
 
+// Messages handed to the client whose acknowledgements never came: the upstream dies
+// with them in flight (kill -9 before the loop runs again) and comes back without its
+// session; the client resends them on the next CONNACK. They are retained, so a
+// subscriber started afterwards proves the new upstream has them.
+TEST_F(UplinkTest, InFlightAtTheKillIsResentAfterTheRestart) {
+  upstream_ = std::make_unique<Upstream>(dir_);
+  ASSERT_TRUE(upstream_->start());
+  startDriver(clientOptions(ProtocolVersion::V5, "uplink-inflight"),
+              driverOptions({upstream_->port()}));
+  ASSERT_TRUE(runUntil([&] { return driver_->connected(); }, 5s)) << log_;
+  for (std::uint64_t tag = 1; tag <= 4; ++tag) {
+    client::OutboundMessage message = up("up/kept/" + std::to_string(tag), "k" + std::to_string(tag),
+                                         tag % 2 == 0 ? 2 : 1);
+    message.retain = true;
+    ASSERT_TRUE(driver_->publish(message, tag));
+  }
+  const std::uint16_t port = upstream_->port();
+  upstream_->stop(true);
+  EXPECT_EQ(driver_->client().inflight(), 4u);
+  journal_.commit();
+  EXPECT_EQ(journal_.size(), 4u);
+  ASSERT_TRUE(runUntil([&] { return !driver_->connected(); }, 5s));
+  ASSERT_TRUE(upstream_->start(port));
+  EXPECT_TRUE(runUntil([&] { return done_.size() == 4 && driver_->client().inflight() == 0; }, 5s))
+      << log_;
+  std::string out;
+  runToCompletion({MIDGE_TEST_MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+                   "up/kept/#", "-v", "-C", "4", "-W", "5"},
+                  10s, &out);
+  for (std::uint64_t tag = 1; tag <= 4; ++tag) {
+    EXPECT_NE(out.find("up/kept/" + std::to_string(tag) + " k" + std::to_string(tag)),
+              std::string::npos)
+        << out;
+  }
+  journal_.commit();
+  EXPECT_EQ(journal_.size(), 0u);
+}
+
 }  // namespace
 }  // namespace midge::test
