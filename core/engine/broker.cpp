@@ -12,7 +12,7 @@ namespace {
 // A connection's turn buffer is kept for reuse, but not when one burst made it large: idle
 // connections must stay small (memory per connection is a headline figure).
 constexpr std::size_t kRetainedBufferCapacity = 16 * 1024;
-// Output a turn may buffer for one connection before it leaves early (see outputFor).
+// Output a turn may buffer for one connection before it leaves early (see flushEarlyIfLarge).
 constexpr std::size_t kEarlyFlushBytes = 64 * 1024;
 
 }  // namespace
@@ -24,6 +24,7 @@ Broker::Broker(const EngineConfig& config, store::Store& store, Output& output,
       output_(output),
       clock_(clock),
       authenticator_(authenticator) {
+  store_.setWriteListener(this);
   startedAtMs_ = clock_.monotonicMs();
   nextHousekeepingMs_ = startedAtMs_ + 1000;
   nextSysMs_ = startedAtMs_;
@@ -65,12 +66,13 @@ void Broker::onBytes(ConnectionId id, Bytes bytes) {
   if (connection == nullptr || connection->state == ConnectionState::Closing) return;
   stats_.bytesReceived += bytes.size();
   connection->lastReceiveMs = clock_.monotonicMs();
+  // Store writes made while this connection's packets are handled are its own: if the
+  // commit fails, its output of this turn is withheld (see commitAndFlush).
+  turnWriter_ = connection;
   Status status = connection->framer.feed(
       bytes, [&](const codec::Frame& frame) { return handleFrame(*connection, frame); });
   if (!status.ok()) failConnection(*connection, status.error());
-  // Over-approximates "involved in this turn's writes": if the commit fails, every client
-  // whose packets were handled after a write began is disconnected rather than acked.
-  if (store_.hasPendingWrites()) noteStoreWrite(*connection);
+  turnWriter_ = nullptr;
 }
 
 void Broker::onWritable(ConnectionId id) {
@@ -165,7 +167,7 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
   } else if (auto* unsubscribe = std::get_if<codec::Unsubscribe>(&packet)) {
     handleUnsubscribe(connection, *unsubscribe);
   } else if (std::holds_alternative<codec::Pingreq>(packet)) {
-    sendPacket(connection, codec::Pingresp{});
+    queuePacket(connection, codec::Pingresp{});
   } else {
     // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends these.
     failConnection(connection, protocolError("a packet only a server may send"));
@@ -182,7 +184,7 @@ void Broker::failConnection(Connection& connection, const Error& error) {
       // version can read.
       codec::Connack connack;
       connack.reasonCode = static_cast<std::uint8_t>(ConnackReturnCode::UnacceptableProtocolVersion);
-      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311, outputFor(connection));
+      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311, turnBuffer(connection));
     }
     closeConnection(connection);
     return;
@@ -210,12 +212,12 @@ void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::stri
     if (connection.state == ConnectionState::Connected) {
       codec::Disconnect disconnect;
       disconnect.reason = reason;
-      sendPacket(connection, disconnect);
+      queuePacket(connection, disconnect);
     } else if (connection.state == ConnectionState::Authenticating) {
       // No CONNACK has been sent yet, so a DISCONNECT is not allowed (MQTT 5 3.14.0-1).
       codec::Connack connack;
       connack.reasonCode = static_cast<std::uint8_t>(reason);
-      sendPacket(connection, connack);
+      queuePacket(connection, connack);
     }
   }
   closeConnection(connection);
@@ -225,7 +227,7 @@ void Broker::closeConnection(Connection& connection) {
   if (connection.state == ConnectionState::Closing) return;
   connection.state = ConnectionState::Closing;
   connection.closeAfterFlush = true;
-  outputFor(connection);  // joins the dirty list so the close happens after the flush
+  markDirty(connection);  // so the close happens after the flush
 }
 
 void Broker::connectionLost(Connection& connection) {
@@ -251,33 +253,48 @@ void Broker::connectionLost(Connection& connection) {
   persistSession(*session);
 }
 
-std::vector<std::uint8_t>& Broker::outputFor(Connection& connection) {
-  if (!connection.inDirtyList) {
-    connection.inDirtyList = true;
-    dirtyConnections_.push_back(connection.id);
-  } else if (connection.pending.size() >= kEarlyFlushBytes && connection.state == ConnectionState::Connected &&
-             !storeLagsBehind_ && !store_.hasPendingWrites()) {
-    // Nothing of this turn has touched the store yet, so nothing buffered so far waits for
-    // a commit: let it go now. A turn that reads from many busy publishers would otherwise
-    // build megabytes for one subscriber (fan-in) and grow and free that buffer every turn.
-    stats_.bytesSent += connection.pending.size();
-    output_.send(connection.id, Bytes(connection.pending.data(), connection.pending.size()));
-    connection.pending.clear();
-  }
+// The turn buffer: bytes appended here leave at endOfTurn, after the store committed.
+std::vector<std::uint8_t>& Broker::turnBuffer(Connection& connection) {
+  markDirty(connection);
   return connection.pending;
 }
 
-void Broker::sendPacket(Connection& connection, const codec::Packet& packet) {
-  Status status = codec::encodePacket(packet, connection.version, outputFor(connection));
+void Broker::markDirty(Connection& connection) {
+  if (connection.inDirtyList) return;
+  connection.inDirtyList = true;
+  dirtyConnections_.push_back(connection.id);
+}
+
+void Broker::flushEarlyIfLarge(Connection& connection) {
+  if (connection.pending.size() < kEarlyFlushBytes ||
+      connection.state != ConnectionState::Connected || storeLagsBehind_ ||
+      store_.hasPendingWrites()) {
+    return;
+  }
+  // Nothing of this turn has touched the store yet, so nothing buffered so far waits for
+  // a commit: let it go now. A turn that reads from many busy publishers would otherwise
+  // build megabytes for one subscriber (fan-in) and grow and free that buffer every turn.
+  stats_.bytesSent += connection.pending.size();
+  output_.send(connection.id, Bytes(connection.pending.data(), connection.pending.size()));
+  connection.pending.clear();
+}
+
+void Broker::queuePacket(Connection& connection, const codec::Packet& packet) {
+  flushEarlyIfLarge(connection);
+  Status status = codec::encodePacket(packet, connection.version, turnBuffer(connection));
   if (!status.ok()) {
     log(LogLevel::Error, describe(connection) + ": cannot encode a packet: " +
                              status.error().detail);
   }
 }
 
+void Broker::onStoreWrite() {
+  if (turnWriter_ != nullptr) noteStoreWrite(*turnWriter_);
+}
+
 void Broker::noteStoreWrite(Connection& connection) {
   connection.wroteToStore = true;
-  outputFor(connection);
+  markDirty(connection);
 }
 
 bool Broker::storeLagsBehind(const Connection& connection) const {
@@ -361,7 +378,7 @@ void Broker::shutdown() {
         connection.version == codec::ProtocolVersion::V5) {
       codec::Disconnect disconnect;
       disconnect.reason = ReasonCode::ServerShuttingDown;
-      sendPacket(connection, disconnect);
+      queuePacket(connection, disconnect);
     }
     closeConnection(connection);
   }

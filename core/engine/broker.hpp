@@ -33,7 +33,7 @@
 
 namespace midge {
 
-class Broker final : public ConnectionEvents {
+class Broker final : public ConnectionEvents, private StoreWriteListener {
  public:
   Broker(const EngineConfig& config, store::Store& store, Output& output, const Clock& clock,
          Authenticator& authenticator);
@@ -90,8 +90,13 @@ class Broker final : public ConnectionEvents {
   void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why);
   void closeConnection(Connection& connection);
   void connectionLost(Connection& connection);
-  std::vector<std::uint8_t>& outputFor(Connection& connection);
-  void sendPacket(Connection& connection, const codec::Packet& packet);
+  // The turn: queue* appends to the connection's turn buffer; only commitAndFlush (at
+  // endOfTurn) and flushEarlyIfLarge hand bytes to Output.
+  std::vector<std::uint8_t>& turnBuffer(Connection& connection);
+  void markDirty(Connection& connection);
+  void flushEarlyIfLarge(Connection& connection);
+  void queuePacket(Connection& connection, const codec::Packet& packet);
+  void onStoreWrite() override;
   void noteStoreWrite(Connection& connection);
   void commitAndFlush();
   void log(LogLevel level, const std::string& message);
@@ -135,7 +140,7 @@ class Broker final : public ConnectionEvents {
                          std::int64_t expiresAt, SessionIndex publisher);
   std::size_t routeMessage(const MessagePtr& message);
   void updateRetained(const MessagePtr& message, bool persist);
-  void sendAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
+  void queueAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
                ReasonCode reason);
 
   // delivery.cpp
@@ -153,8 +158,8 @@ class Broker final : public ConnectionEvents {
   void wantsPump(Connection& connection);
   void pumpAfterFlush();
   void pumpQueue(Session& session);
-  bool sendPublish(Connection& connection, Delivery& delivery, bool dup);
-  void sendPubrel(Connection& connection, std::uint16_t packetId);
+  bool queuePublish(Connection& connection, Delivery& delivery, bool dup);
+  void queuePubrel(Connection& connection, std::uint16_t packetId);
   Connection* onlineConnection(const Session& session);
   std::uint16_t allocatePacketId(Session& session);
   std::size_t windowFor(const Connection& connection) const;
@@ -170,7 +175,7 @@ class Broker final : public ConnectionEvents {
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
   void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
   // budget: retained messages this SUBSCRIBE may still send at once; the rest are queued.
-  void sendRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
+  void deliverRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
                     std::size_t& budget);
   void removeAllSubscriptions(Session& session);
 
@@ -218,6 +223,7 @@ class Broker final : public ConnectionEvents {
   std::size_t retainedBytes_ = 0;
 
   std::vector<ConnectionId> dirtyConnections_;
+  Connection* turnWriter_ = nullptr;  // whose packets are being handled: owns store writes
   std::vector<ConnectionId> pumpAfterFlush_;
   std::vector<ConnectionId> pendingCloses_;
   std::vector<topic::Subscription> matches_;

@@ -120,7 +120,7 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     auth.reason = ReasonCode::ContinueAuthentication;
     auth.properties.authenticationMethod = connection.extra().authMethod;
     auth.properties.authenticationData = asBytes(decision.responseData);
-    sendPacket(connection, auth);
+    queuePacket(connection, auth);
     return;
   }
   if (decision.reason != ReasonCode::Success) {
@@ -169,7 +169,7 @@ void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
     reply.reason = ReasonCode::ContinueAuthentication;
     reply.properties.authenticationMethod = extras.authMethod;
     reply.properties.authenticationData = asBytes(decision.responseData);
-    sendPacket(connection, reply);
+    queuePacket(connection, reply);
     return;
   }
   if (decision.reason != ReasonCode::Success) {
@@ -189,7 +189,7 @@ void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::strin
   codec::Connack connack;
   connack.reasonCode = isV5(connection) ? static_cast<std::uint8_t>(reason)
                                         : static_cast<std::uint8_t>(legacyConnackCode(reason));
-  sendPacket(connection, connack);
+  queuePacket(connection, connack);
   closeConnection(connection);
 }
 
@@ -263,7 +263,7 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
 
   connack.sessionPresent = sessionPresent;
   connack.reasonCode = 0;
-  sendPacket(connection, connack);
+  queuePacket(connection, connack);
   if (config_.connectionMessages) {
     log(LogLevel::Info, "new client connected from " + connection.peer.address + " as " +
                             session.clientId + " (p" +
@@ -416,11 +416,11 @@ void Broker::resumeSession(Session& session, Connection& connection) {
   for (auto it = session.inflight.begin(); it != session.inflight.end();) {
     it->resendPending = false;
     if (it->state == store::DeliveryState::PubrelSent) {
-      sendPubrel(connection, it->packetId);
+      queuePubrel(connection, it->packetId);
     } else if (resent >= window) {
       it->resendPending = true;
       ++session.resendsPending;
-    } else if (!sendPublish(connection, *it, true)) {
+    } else if (!queuePublish(connection, *it, true)) {
       // Too large for this connection's Maximum Packet Size.
       forgetDelivery(session, *it);
       it = eraseInflight(session, it);
