@@ -26,6 +26,7 @@
 #include "core/engine/stats.hpp"
 #include "core/engine/sys_load.hpp"
 #include "core/engine/tracking_store.hpp"
+#include "core/engine/turn_output.hpp"
 #include "core/store/store.hpp"
 #include "core/topic/subscription_tree.hpp"
 #include "core/topic/topic.hpp"
@@ -33,7 +34,7 @@
 
 namespace midge {
 
-class Broker final : public ConnectionEvents, private StoreWriteListener {
+class Broker final : public ConnectionEvents, private TurnOutput::Participants {
  public:
   Broker(const EngineConfig& config, store::Store& store, Output& output, const Clock& clock,
          Authenticator& authenticator);
@@ -90,15 +91,18 @@ class Broker final : public ConnectionEvents, private StoreWriteListener {
   void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why);
   void closeConnection(Connection& connection);
   void connectionLost(Connection& connection);
-  // The turn: queue* appends to the connection's turn buffer; only commitAndFlush (at
-  // endOfTurn) and flushEarlyIfLarge hand bytes to Output.
-  std::vector<std::uint8_t>& turnBuffer(Connection& connection);
-  void markDirty(Connection& connection);
-  void flushEarlyIfLarge(Connection& connection);
+  // The turn: queue* appends to the connection's turn buffer (turn_.buffer); only the
+  // commit at endOfTurn and an explicit turn_.flushEarlyIfLarge hand bytes to Output.
   void queuePacket(Connection& connection, const codec::Packet& packet);
-  void onStoreWrite() override;
-  void noteStoreWrite(Connection& connection);
-  void commitAndFlush();
+  void flushEarlyIfLarge(Connection& connection) {
+    if (connection.state == ConnectionState::Connected) {
+      turn_.flushEarlyIfLarge(connection.id, connection.turn);
+    }
+  }
+  // TurnOutput::Participants
+  TurnBuffer* turnBuffer(ConnectionId id) override;
+  bool lagsBehind(ConnectionId id) const override;
+  void withheld(ConnectionId id) override;
   void log(LogLevel level, const std::string& message);
   std::string describe(const Connection& connection) const;
   EngineConfig::ListenerLimits listenerLimits(int listenerIndex) const;
@@ -203,13 +207,12 @@ class Broker final : public ConnectionEvents, private StoreWriteListener {
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
   static std::vector<std::uint8_t> willPropertiesForStore(const WillMessage& will);
-  void resyncStore();
+  void resyncStore() override;
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;
 
   EngineConfig config_;
   TrackingStore store_;
-  bool storeLagsBehind_ = false;  // a commit failed; resyncStore() has not caught up yet
   Output& output_;
   const Clock& clock_;
   Authenticator& authenticator_;
@@ -222,8 +225,6 @@ class Broker final : public ConnectionEvents, private StoreWriteListener {
   topic::TopicIndex<MessagePtr> retained_;
   std::size_t retainedBytes_ = 0;
 
-  std::vector<ConnectionId> dirtyConnections_;
-  Connection* turnWriter_ = nullptr;  // whose packets are being handled: owns store writes
   std::vector<ConnectionId> pumpAfterFlush_;
   std::vector<ConnectionId> pendingCloses_;
   std::vector<topic::Subscription> matches_;
@@ -245,6 +246,7 @@ class Broker final : public ConnectionEvents, private StoreWriteListener {
   std::size_t connectedClients_ = 0;
   std::size_t memoryUsed_ = 0;
   Stats stats_;
+  TurnOutput turn_;  // after the store, output and stats it refers to
 };
 
 }  // namespace midge

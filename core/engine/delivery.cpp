@@ -126,9 +126,9 @@ void Broker::pumpAfterFlush() {
     if (connection == nullptr) continue;
     connection->inPumpList = false;
     if (connection->session != nullptr && connection->state == ConnectionState::Connected) {
-      turnWriter_ = connection;
+      turn_.beginWriter(id, connection->turn);
       pumpQueue(*connection->session);
-      turnWriter_ = nullptr;
+      turn_.endWriter();
     }
   }
 }
@@ -234,7 +234,7 @@ bool Broker::queuePublish(Connection& connection, Delivery& delivery, bool dup) 
     }
   }
   flushEarlyIfLarge(connection);
-  std::vector<std::uint8_t>& out = turnBuffer(connection);
+  std::vector<std::uint8_t>& out = turn_.buffer(connection.id, connection.turn);
   const std::size_t before = out.size();
   Status status = codec::encodePublish(publish, connection.version, out);
   const std::size_t size = out.size() - before;
