@@ -14,6 +14,7 @@ Broker::Broker(const EngineConfig& config, store::Store& store, Output& output,
       output_(output),
       clock_(clock),
       authenticator_(authenticator),
+      sessions_(config_, store_),
       turn_(output, store_, stats_, *this) {
   startedAtMs_ = clock_.monotonicMs();
   nextHousekeepingMs_ = startedAtMs_ + 1000;
@@ -131,8 +132,8 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
                        "DISCONNECT sets a session expiry after CONNECT set none");
         return;
       }
-      session->expirySeconds = effectiveExpiry(connection.version, false,
-                                               disconnect->properties.sessionExpiryInterval);
+      session->expirySeconds = sessions_.effectiveExpiry(
+          connection.version, false, disconnect->properties.sessionExpiryInterval);
     }
     // Only reason 0x00 removes the will (MQTT 5 section 3.14.4); 3.x DISCONNECT always does.
     connection.publishWillOnClose = disconnect->reason != ReasonCode::Success;
@@ -240,7 +241,7 @@ void Broker::connectionLost(Connection& connection) {
     destroySession(*session);
     return;
   }
-  persistSession(*session);
+  sessions_.persist(*session);
 }
 
 void Broker::queuePacket(Connection& connection, const codec::Packet& packet) {

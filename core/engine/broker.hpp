@@ -23,6 +23,7 @@
 #include "core/engine/connection.hpp"
 #include "core/engine/io.hpp"
 #include "core/engine/session.hpp"
+#include "core/engine/session_registry.hpp"
 #include "core/engine/stats.hpp"
 #include "core/engine/sys_load.hpp"
 #include "core/engine/tracking_store.hpp"
@@ -184,16 +185,13 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   void removeAllSubscriptions(Session& session);
 
   // lifecycle.cpp: sessions, wills, time.
-  Session& createSession(std::string_view clientId);
+  // Ends a session for good: its pending will, subscriptions and queue, then its record.
   void destroySession(Session& session);
-  void persistSession(const Session& session);
   void scheduleWill(Session& session);
   void publishWill(Session& session);
   void checkKeepAlive(std::uint64_t nowMs);
   void expireSessions(std::uint64_t nowMs);
   void fireDueWills(std::uint64_t nowMs);
-  std::uint32_t effectiveExpiry(codec::ProtocolVersion version, bool cleanStart,
-                                std::optional<std::uint32_t> requested) const;
 
   // sys_topics.cpp
   void publishSysTopics(std::uint64_t nowMs);
@@ -206,7 +204,6 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
 
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
-  static std::vector<std::uint8_t> willPropertiesForStore(const WillMessage& will);
   void resyncStore() override;
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;
@@ -218,9 +215,7 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   Authenticator& authenticator_;
 
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
-  std::map<std::string, std::unique_ptr<Session>, std::less<>> sessions_;
-  std::vector<Session*> sessionsByIndex_;
-  std::vector<SessionIndex> freeSessionIndexes_;
+  SessionRegistry sessions_;
   topic::SubscriptionTree tree_;
   topic::TopicIndex<MessagePtr> retained_;
   std::size_t retainedBytes_ = 0;

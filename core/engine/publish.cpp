@@ -178,7 +178,7 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
   tree_.match(
       message->topic, [&](const topic::Subscription& match) { matches_.push_back(match); },
       [&](topic::SubscriberId candidate) {
-        Session* session = sessionsByIndex_[candidate];
+        Session* session = sessions_.byIndex(candidate);
         if (session == nullptr) return false;
         Connection* connection = onlineConnection(*session);
         return connection != nullptr && !windowFull(*session, *connection) &&
@@ -196,7 +196,7 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
     const topic::SubscriberId subscriber = matches_[i].subscriber;
     std::size_t end = i;
     while (end < matches_.size() && matches_[end].subscriber == subscriber) ++end;
-    Session* session = sessionsByIndex_[subscriber];
+    Session* session = sessions_.byIndex(subscriber);
     if (session == nullptr) {
       i = end;
       continue;
