@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connection events, framing, output buffering and the per-turn group commit.
+// Connection events, framing and dispatch; what TurnOutput asks at the end of a turn.
 #include "core/engine/broker.hpp"
 
 #include <algorithm>

@@ -84,7 +84,7 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   HeldMessages heldMessages() const;
 
  private:
-  // broker.cpp: connection events, framing, output, group commit.
+  // broker.cpp: connection events, framing, dispatch, closing; TurnOutput::Participants.
   Connection* findConnection(ConnectionId id);
   bool handleFrame(Connection& connection, const codec::Frame& frame);
   void dispatch(Connection& connection, codec::Packet& packet);
