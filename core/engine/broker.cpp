@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connection events, framing, output buffering and the per-turn group commit.
+// Connection events, framing and dispatch; what TurnOutput asks at the end of a turn.
 #include "core/engine/broker.hpp"
 
 #include <algorithm>
@@ -7,23 +7,15 @@
 
 namespace midge {
 
-namespace {
-
-// A connection's turn buffer is kept for reuse, but not when one burst made it large: idle
-// connections must stay small (memory per connection is a headline figure).
-constexpr std::size_t kRetainedBufferCapacity = 16 * 1024;
-// Output a turn may buffer for one connection before it leaves early (see outputFor).
-constexpr std::size_t kEarlyFlushBytes = 64 * 1024;
-
-}  // namespace
-
 Broker::Broker(const EngineConfig& config, store::Store& store, Output& output,
                const Clock& clock, Authenticator& authenticator)
     : config_(config),
       store_(store),
       output_(output),
       clock_(clock),
-      authenticator_(authenticator) {
+      authenticator_(authenticator),
+      sessions_(config_, store_),
+      turn_(output, store_, stats_, *this) {
   startedAtMs_ = clock_.monotonicMs();
   nextHousekeepingMs_ = startedAtMs_ + 1000;
   nextSysMs_ = startedAtMs_;
@@ -65,12 +57,13 @@ void Broker::onBytes(ConnectionId id, Bytes bytes) {
   if (connection == nullptr || connection->state == ConnectionState::Closing) return;
   stats_.bytesReceived += bytes.size();
   connection->lastReceiveMs = clock_.monotonicMs();
+  // Store writes made while this connection's packets are handled are its own: if the
+  // commit fails, its output of this turn is withheld (see commitAndFlush).
+  turn_.beginWriter(id, connection->turn);
   Status status = connection->framer.feed(
       bytes, [&](const codec::Frame& frame) { return handleFrame(*connection, frame); });
   if (!status.ok()) failConnection(*connection, status.error());
-  // Over-approximates "involved in this turn's writes": if the commit fails, every client
-  // whose packets were handled after a write began is disconnected rather than acked.
-  if (store_.hasPendingWrites()) noteStoreWrite(*connection);
+  turn_.endWriter();
 }
 
 void Broker::onWritable(ConnectionId id) {
@@ -139,8 +132,8 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
                        "DISCONNECT sets a session expiry after CONNECT set none");
         return;
       }
-      session->expirySeconds = effectiveExpiry(connection.version, false,
-                                               disconnect->properties.sessionExpiryInterval);
+      session->expirySeconds = sessions_.effectiveExpiry(
+          connection.version, false, disconnect->properties.sessionExpiryInterval);
     }
     // Only reason 0x00 removes the will (MQTT 5 section 3.14.4); 3.x DISCONNECT always does.
     connection.publishWillOnClose = disconnect->reason != ReasonCode::Success;
@@ -165,7 +158,7 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
   } else if (auto* unsubscribe = std::get_if<codec::Unsubscribe>(&packet)) {
     handleUnsubscribe(connection, *unsubscribe);
   } else if (std::holds_alternative<codec::Pingreq>(packet)) {
-    sendPacket(connection, codec::Pingresp{});
+    queuePacket(connection, codec::Pingresp{});
   } else {
     // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends these.
     failConnection(connection, protocolError("a packet only a server may send"));
@@ -182,7 +175,8 @@ void Broker::failConnection(Connection& connection, const Error& error) {
       // version can read.
       codec::Connack connack;
       connack.reasonCode = static_cast<std::uint8_t>(ConnackReturnCode::UnacceptableProtocolVersion);
-      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311, outputFor(connection));
+      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311,
+                                 turn_.buffer(connection.id, connection.turn));
     }
     closeConnection(connection);
     return;
@@ -210,12 +204,12 @@ void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::stri
     if (connection.state == ConnectionState::Connected) {
       codec::Disconnect disconnect;
       disconnect.reason = reason;
-      sendPacket(connection, disconnect);
+      queuePacket(connection, disconnect);
     } else if (connection.state == ConnectionState::Authenticating) {
       // No CONNACK has been sent yet, so a DISCONNECT is not allowed (MQTT 5 3.14.0-1).
       codec::Connack connack;
       connack.reasonCode = static_cast<std::uint8_t>(reason);
-      sendPacket(connection, connack);
+      queuePacket(connection, connack);
     }
   }
   closeConnection(connection);
@@ -224,8 +218,7 @@ void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::stri
 void Broker::closeConnection(Connection& connection) {
   if (connection.state == ConnectionState::Closing) return;
   connection.state = ConnectionState::Closing;
-  connection.closeAfterFlush = true;
-  outputFor(connection);  // joins the dirty list so the close happens after the flush
+  turn_.closeAfterFlush(connection.id, connection.turn);
 }
 
 void Broker::connectionLost(Connection& connection) {
@@ -248,36 +241,31 @@ void Broker::connectionLost(Connection& connection) {
     destroySession(*session);
     return;
   }
-  persistSession(*session);
+  sessions_.persist(*session);
 }
 
-std::vector<std::uint8_t>& Broker::outputFor(Connection& connection) {
-  if (!connection.inDirtyList) {
-    connection.inDirtyList = true;
-    dirtyConnections_.push_back(connection.id);
-  } else if (connection.pending.size() >= kEarlyFlushBytes && connection.state == ConnectionState::Connected &&
-             !storeLagsBehind_ && !store_.hasPendingWrites()) {
-    // Nothing of this turn has touched the store yet, so nothing buffered so far waits for
-    // a commit: let it go now. A turn that reads from many busy publishers would otherwise
-    // build megabytes for one subscriber (fan-in) and grow and free that buffer every turn.
-    stats_.bytesSent += connection.pending.size();
-    output_.send(connection.id, Bytes(connection.pending.data(), connection.pending.size()));
-    connection.pending.clear();
-  }
-  return connection.pending;
-}
-
-void Broker::sendPacket(Connection& connection, const codec::Packet& packet) {
-  Status status = codec::encodePacket(packet, connection.version, outputFor(connection));
+void Broker::queuePacket(Connection& connection, const codec::Packet& packet) {
+  flushEarlyIfLarge(connection);
+  Status status =
+      codec::encodePacket(packet, connection.version, turn_.buffer(connection.id, connection.turn));
   if (!status.ok()) {
     log(LogLevel::Error, describe(connection) + ": cannot encode a packet: " +
                              status.error().detail);
   }
 }
 
-void Broker::noteStoreWrite(Connection& connection) {
-  connection.wroteToStore = true;
-  outputFor(connection);
+TurnBuffer* Broker::turnBuffer(ConnectionId id) {
+  Connection* connection = findConnection(id);
+  return connection == nullptr ? nullptr : &connection->turn;
+}
+
+bool Broker::lagsBehind(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it != connections_.end() && storeLagsBehind(*it->second);
+}
+
+void Broker::withheld(ConnectionId id) {
+  if (Connection* connection = findConnection(id)) connection->state = ConnectionState::Closing;
 }
 
 bool Broker::storeLagsBehind(const Connection& connection) const {
@@ -286,71 +274,10 @@ bool Broker::storeLagsBehind(const Connection& connection) const {
 }
 
 void Broker::endOfTurn() {
-  commitAndFlush();
+  turn_.commitAndFlush();
   if (pumpAfterFlush_.empty()) return;
   pumpAfterFlush();
-  if (!dirtyConnections_.empty()) commitAndFlush();
-}
-
-void Broker::commitAndFlush() {
-  // After a failed commit the store lacks what memory kept of the failed turns. Catch up
-  // before this turn's commit when the turn writes anyway, or when it answers a session
-  // whose records are missing (a PUBREC for a resent QoS 2 id known only in memory must
-  // not leave before that id is on disk). Other turns owe the store nothing: a disk that
-  // is still full then fails only the turns that need it.
-  if (storeLagsBehind_ &&
-      (store_.hasPendingWrites() ||
-       std::any_of(dirtyConnections_.begin(), dirtyConnections_.end(), [&](ConnectionId id) {
-         const Connection* connection = findConnection(id);
-         return connection != nullptr && storeLagsBehind(*connection);
-       }))) {
-    resyncStore();
-  }
-  bool committed = true;
-  if (store_.hasPendingWrites()) {
-    Status status = store_.commit();
-    if (status.ok()) {
-      storeLagsBehind_ = false;
-    } else {
-      committed = false;
-      storeLagsBehind_ = true;
-      ++stats_.storeFailures;
-      log(LogLevel::Error, "store commit failed, this turn's acknowledgements are withheld: " +
-                               store_.lastError());
-    }
-  }
-  for (ConnectionId id : dirtyConnections_) {
-    Connection* connection = findConnection(id);
-    if (connection == nullptr) continue;
-    connection->inDirtyList = false;
-    // A session that is not durable has no records to lack: its deliveries may leave.
-    const bool involved = connection->wroteToStore || storeLagsBehind(*connection);
-    if (!committed && involved) {
-      // Nothing of this turn may leave: neither the acks of the writers (they resend after
-      // reconnecting) nor the deliveries whose records were rolled back (a QoS 2 message
-      // received now and again after the publisher's resend would arrive twice). The
-      // session keeps them in memory and resends them when the client reconnects.
-      connection->pending.clear();
-      connection->wroteToStore = false;
-      connection->state = ConnectionState::Closing;
-      output_.close(id);
-      continue;
-    }
-    connection->wroteToStore = false;
-    if (!connection->pending.empty()) {
-      stats_.bytesSent += connection->pending.size();
-      output_.send(id, Bytes(connection->pending.data(), connection->pending.size()));
-      connection->pending.clear();
-      if (connection->pending.capacity() > kRetainedBufferCapacity) {
-        std::vector<std::uint8_t>().swap(connection->pending);
-      }
-    }
-    if (connection->closeAfterFlush) {
-      connection->closeAfterFlush = false;
-      output_.close(id);
-    }
-  }
-  dirtyConnections_.clear();
+  if (turn_.hasDirty()) turn_.commitAndFlush();
 }
 
 void Broker::shutdown() {
@@ -361,7 +288,7 @@ void Broker::shutdown() {
         connection.version == codec::ProtocolVersion::V5) {
       codec::Disconnect disconnect;
       disconnect.reason = ReasonCode::ServerShuttingDown;
-      sendPacket(connection, disconnect);
+      queuePacket(connection, disconnect);
     }
     closeConnection(connection);
   }

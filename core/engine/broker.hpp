@@ -23,9 +23,11 @@
 #include "core/engine/connection.hpp"
 #include "core/engine/io.hpp"
 #include "core/engine/session.hpp"
+#include "core/engine/session_registry.hpp"
 #include "core/engine/stats.hpp"
 #include "core/engine/sys_load.hpp"
 #include "core/engine/tracking_store.hpp"
+#include "core/engine/turn_output.hpp"
 #include "core/store/store.hpp"
 #include "core/topic/subscription_tree.hpp"
 #include "core/topic/topic.hpp"
@@ -33,7 +35,7 @@
 
 namespace midge {
 
-class Broker final : public ConnectionEvents {
+class Broker final : public ConnectionEvents, private TurnOutput::Participants {
  public:
   Broker(const EngineConfig& config, store::Store& store, Output& output, const Clock& clock,
          Authenticator& authenticator);
@@ -82,7 +84,7 @@ class Broker final : public ConnectionEvents {
   HeldMessages heldMessages() const;
 
  private:
-  // broker.cpp: connection events, framing, output, group commit.
+  // broker.cpp: connection events, framing, dispatch, closing; TurnOutput::Participants.
   Connection* findConnection(ConnectionId id);
   bool handleFrame(Connection& connection, const codec::Frame& frame);
   void dispatch(Connection& connection, codec::Packet& packet);
@@ -90,10 +92,18 @@ class Broker final : public ConnectionEvents {
   void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why);
   void closeConnection(Connection& connection);
   void connectionLost(Connection& connection);
-  std::vector<std::uint8_t>& outputFor(Connection& connection);
-  void sendPacket(Connection& connection, const codec::Packet& packet);
-  void noteStoreWrite(Connection& connection);
-  void commitAndFlush();
+  // The turn: queue* appends to the connection's turn buffer (turn_.buffer); only the
+  // commit at endOfTurn and an explicit turn_.flushEarlyIfLarge hand bytes to Output.
+  void queuePacket(Connection& connection, const codec::Packet& packet);
+  void flushEarlyIfLarge(Connection& connection) {
+    if (connection.state == ConnectionState::Connected) {
+      turn_.flushEarlyIfLarge(connection.id, connection.turn);
+    }
+  }
+  // TurnOutput::Participants
+  TurnBuffer* turnBuffer(ConnectionId id) override;
+  bool lagsBehind(ConnectionId id) const override;
+  void withheld(ConnectionId id) override;
   void log(LogLevel level, const std::string& message);
   std::string describe(const Connection& connection) const;
   EngineConfig::ListenerLimits listenerLimits(int listenerIndex) const;
@@ -135,7 +145,7 @@ class Broker final : public ConnectionEvents {
                          std::int64_t expiresAt, SessionIndex publisher);
   std::size_t routeMessage(const MessagePtr& message);
   void updateRetained(const MessagePtr& message, bool persist);
-  void sendAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
+  void queueAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
                ReasonCode reason);
 
   // delivery.cpp
@@ -153,8 +163,8 @@ class Broker final : public ConnectionEvents {
   void wantsPump(Connection& connection);
   void pumpAfterFlush();
   void pumpQueue(Session& session);
-  bool sendPublish(Connection& connection, Delivery& delivery, bool dup);
-  void sendPubrel(Connection& connection, std::uint16_t packetId);
+  bool queuePublish(Connection& connection, Delivery& delivery, bool dup);
+  void queuePubrel(Connection& connection, std::uint16_t packetId);
   Connection* onlineConnection(const Session& session);
   std::uint16_t allocatePacketId(Session& session);
   std::size_t windowFor(const Connection& connection) const;
@@ -170,21 +180,18 @@ class Broker final : public ConnectionEvents {
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
   void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
   // budget: retained messages this SUBSCRIBE may still send at once; the rest are queued.
-  void sendRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
+  void deliverRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
                     std::size_t& budget);
   void removeAllSubscriptions(Session& session);
 
   // lifecycle.cpp: sessions, wills, time.
-  Session& createSession(std::string_view clientId);
+  // Ends a session for good: its pending will, subscriptions and queue, then its record.
   void destroySession(Session& session);
-  void persistSession(const Session& session);
   void scheduleWill(Session& session);
   void publishWill(Session& session);
   void checkKeepAlive(std::uint64_t nowMs);
   void expireSessions(std::uint64_t nowMs);
   void fireDueWills(std::uint64_t nowMs);
-  std::uint32_t effectiveExpiry(codec::ProtocolVersion version, bool cleanStart,
-                                std::optional<std::uint32_t> requested) const;
 
   // sys_topics.cpp
   void publishSysTopics(std::uint64_t nowMs);
@@ -197,27 +204,22 @@ class Broker final : public ConnectionEvents {
 
   // restore.cpp
   void restoreSession(const store::SessionRecord& record);
-  static std::vector<std::uint8_t> willPropertiesForStore(const WillMessage& will);
-  void resyncStore();
+  void resyncStore() override;
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;
 
   EngineConfig config_;
   TrackingStore store_;
-  bool storeLagsBehind_ = false;  // a commit failed; resyncStore() has not caught up yet
   Output& output_;
   const Clock& clock_;
   Authenticator& authenticator_;
 
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
-  std::map<std::string, std::unique_ptr<Session>, std::less<>> sessions_;
-  std::vector<Session*> sessionsByIndex_;
-  std::vector<SessionIndex> freeSessionIndexes_;
+  SessionRegistry sessions_;
   topic::SubscriptionTree tree_;
   topic::TopicIndex<MessagePtr> retained_;
   std::size_t retainedBytes_ = 0;
 
-  std::vector<ConnectionId> dirtyConnections_;
   std::vector<ConnectionId> pumpAfterFlush_;
   std::vector<ConnectionId> pendingCloses_;
   std::vector<topic::Subscription> matches_;
@@ -239,6 +241,7 @@ class Broker final : public ConnectionEvents {
   std::size_t connectedClients_ = 0;
   std::size_t memoryUsed_ = 0;
   Stats stats_;
+  TurnOutput turn_;  // after the store, output and stats it refers to
 };
 
 }  // namespace midge

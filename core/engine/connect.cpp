@@ -120,7 +120,7 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
     auth.reason = ReasonCode::ContinueAuthentication;
     auth.properties.authenticationMethod = connection.extra().authMethod;
     auth.properties.authenticationData = asBytes(decision.responseData);
-    sendPacket(connection, auth);
+    queuePacket(connection, auth);
     return;
   }
   if (decision.reason != ReasonCode::Success) {
@@ -169,7 +169,7 @@ void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
     reply.reason = ReasonCode::ContinueAuthentication;
     reply.properties.authenticationMethod = extras.authMethod;
     reply.properties.authenticationData = asBytes(decision.responseData);
-    sendPacket(connection, reply);
+    queuePacket(connection, reply);
     return;
   }
   if (decision.reason != ReasonCode::Success) {
@@ -189,7 +189,7 @@ void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::strin
   codec::Connack connack;
   connack.reasonCode = isV5(connection) ? static_cast<std::uint8_t>(reason)
                                         : static_cast<std::uint8_t>(legacyConnackCode(reason));
-  sendPacket(connection, connack);
+  queuePacket(connection, connack);
   closeConnection(connection);
 }
 
@@ -257,13 +257,13 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
     will.expirySeconds = connect.will->properties.messageExpiryInterval.value_or(0);
     session.will = std::make_unique<WillMessage>(std::move(will));
   }
-  if (session.durable()) persistSession(session);
+  if (session.durable()) sessions_.persist(session);
 
   connection.framer.setMaxPacketSize(config_.inboundPacketLimit());
 
   connack.sessionPresent = sessionPresent;
   connack.reasonCode = 0;
-  sendPacket(connection, connack);
+  queuePacket(connection, connack);
   if (config_.connectionMessages) {
     log(LogLevel::Info, "new client connected from " + connection.peer.address + " as " +
                             session.clientId + " (p" +
@@ -297,7 +297,8 @@ codec::Properties Broker::connackProperties(const Connection& connection,
   }
   const std::uint32_t requested = connect.properties.sessionExpiryInterval.value_or(0);
   const std::uint32_t granted =
-      effectiveExpiry(connect.version, connect.cleanStart, connect.properties.sessionExpiryInterval);
+      sessions_.effectiveExpiry(connect.version, connect.cleanStart,
+                                connect.properties.sessionExpiryInterval);
   if (requested != granted) properties.sessionExpiryInterval = granted;
   if (connection.extras && !connection.extras->authMethod.empty()) {
     properties.authenticationMethod = connection.extras->authMethod;
@@ -331,8 +332,8 @@ bool Broker::fitsClientMaximum(Connection& connection, codec::Connack& connack) 
 // user, or a new session beyond max_sessions. The session is left untouched.
 bool Broker::admitSession(Connection& connection, const std::string& clientId,
                           const std::optional<std::string>& username) {
-  auto it = sessions_.find(clientId);
-  if (it == sessions_.end()) {
+  const Session* found = sessions_.find(clientId);
+  if (found == nullptr) {
     if (config_.maxSessions != 0 && sessions_.size() >= config_.maxSessions) {
       refuseConnect(connection, ReasonCode::QuotaExceeded,
                     "max_sessions (" + std::to_string(config_.maxSessions) + ") reached");
@@ -340,7 +341,7 @@ bool Broker::admitSession(Connection& connection, const std::string& clientId,
     }
     return true;
   }
-  const Session& existing = *it->second;
+  const Session& existing = *found;
   if (!config_.checkSessionOwner || !existing.identityKnown) return true;
   if (existing.username == username && existing.certIdentity == connection.peer.certIdentity) {
     return true;
@@ -354,9 +355,8 @@ bool Broker::admitSession(Connection& connection, const std::string& clientId,
 Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,
                                std::string_view clientId, bool& sessionPresent) {
   sessionPresent = false;
-  auto it = sessions_.find(clientId);
-  if (it != sessions_.end()) {
-    Session& existing = *it->second;
+  if (Session* found = sessions_.find(clientId)) {
+    Session& existing = *found;
     // A session without expiry ended with its connection [MQTT-3.1.2-6]: whoever takes
     // the client id over starts afresh, whatever its own clean session flag says.
     const bool endsWithItsConnection = existing.online() && !existing.durable();
@@ -376,9 +376,9 @@ Session& Broker::attachSession(Connection& connection, const codec::Connect& con
       sessionPresent = true;
     }
   }
-  Session& session = sessionPresent ? *sessions_.find(clientId)->second : createSession(clientId);
+  Session& session = sessionPresent ? *sessions_.find(clientId) : sessions_.create(clientId);
   session.version = connect.version;
-  session.expirySeconds = effectiveExpiry(connect.version, connect.cleanStart,
+  session.expirySeconds = sessions_.effectiveExpiry(connect.version, connect.cleanStart,
                                           connect.properties.sessionExpiryInterval);
   session.connection = connection.id;
   session.disconnectedAtMs = 0;
@@ -416,11 +416,11 @@ void Broker::resumeSession(Session& session, Connection& connection) {
   for (auto it = session.inflight.begin(); it != session.inflight.end();) {
     it->resendPending = false;
     if (it->state == store::DeliveryState::PubrelSent) {
-      sendPubrel(connection, it->packetId);
+      queuePubrel(connection, it->packetId);
     } else if (resent >= window) {
       it->resendPending = true;
       ++session.resendsPending;
-    } else if (!sendPublish(connection, *it, true)) {
+    } else if (!queuePublish(connection, *it, true)) {
       // Too large for this connection's Maximum Packet Size.
       forgetDelivery(session, *it);
       it = eraseInflight(session, it);
@@ -458,7 +458,7 @@ std::string Broker::assignClientId() {
     std::snprintf(buffer, sizeof buffer, "%.16s%llx-%llx", config_.assignedIdPrefix.c_str(),
                   static_cast<unsigned long long>(clock_.wallSeconds()),
                   static_cast<unsigned long long>(assignedIdCounter_));
-    if (sessions_.find(std::string_view(buffer)) == sessions_.end()) return buffer;
+    if (sessions_.find(std::string_view(buffer)) == nullptr) return buffer;
   }
 }
 

@@ -12,6 +12,7 @@
 #include "core/codec/codec.hpp"
 #include "core/engine/io.hpp"
 #include "core/engine/session.hpp"
+#include "core/engine/turn_output.hpp"
 
 namespace midge {
 
@@ -61,10 +62,7 @@ struct Connection {
   }
 
   // Bytes of this turn, sent at endOfTurn after the store committed (group commit).
-  std::vector<std::uint8_t> pending;
-  bool inDirtyList = false;
-  bool wroteToStore = false;  // this turn's packets caused store writes
-  bool closeAfterFlush = false;
+  TurnBuffer turn;
   bool inPumpList = false;  // its session queue is pumped after this turn's flush
 };
 

@@ -75,13 +75,13 @@ void Broker::deliver(Session& session, const MessagePtr& message, std::uint8_t q
                           (qos == 0 || !windowFull(session, *connection));
   if (canSendNow) {
     if (qos == 0) {
-      sendPublish(*connection, delivery, false);
+      queuePublish(*connection, delivery, false);
       return;
     }
     delivery.sequence = session.nextSequence++;
     delivery.packetId = allocatePacketId(session);
     delivery.state = store::DeliveryState::PublishSent;
-    if (!sendPublish(*connection, delivery, false)) return;
+    if (!queuePublish(*connection, delivery, false)) return;
     persistDelivery(session, delivery);
     addInflight(session, std::move(delivery));
     return;
@@ -126,8 +126,9 @@ void Broker::pumpAfterFlush() {
     if (connection == nullptr) continue;
     connection->inPumpList = false;
     if (connection->session != nullptr && connection->state == ConnectionState::Connected) {
+      turn_.beginWriter(id, connection->turn);
       pumpQueue(*connection->session);
-      if (store_.hasPendingWrites()) noteStoreWrite(*connection);
+      turn_.endWriter();
     }
   }
 }
@@ -145,7 +146,7 @@ void Broker::pumpQueue(Session& session) {
     if (output_.congested(connection->id) || windowFull(session, *connection)) return;
     it->resendPending = false;
     --session.resendsPending;
-    if (!sendPublish(*connection, *it, true)) {
+    if (!queuePublish(*connection, *it, true)) {
       forgetDelivery(session, *it);  // too large for this connection's Maximum Packet Size
       it = eraseInflight(session, it);
       continue;
@@ -176,13 +177,13 @@ void Broker::pumpQueue(Session& session) {
       continue;
     }
     if (delivery.qos == 0) {
-      sendPublish(*connection, delivery, false);
+      queuePublish(*connection, delivery, false);
       forgetDelivery(session, delivery);
       continue;
     }
     delivery.packetId = allocatePacketId(session);
     delivery.state = store::DeliveryState::PublishSent;
-    if (!sendPublish(*connection, delivery, false)) {
+    if (!queuePublish(*connection, delivery, false)) {
       forgetDelivery(session, delivery);
       continue;
     }
@@ -191,7 +192,7 @@ void Broker::pumpQueue(Session& session) {
   }
 }
 
-bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
+bool Broker::queuePublish(Connection& connection, Delivery& delivery, bool dup) {
   const Message& message = *delivery.message;
   codec::Publish publish;
   publish.dup = dup;
@@ -232,7 +233,8 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
       }
     }
   }
-  std::vector<std::uint8_t>& out = outputFor(connection);
+  flushEarlyIfLarge(connection);
+  std::vector<std::uint8_t>& out = turn_.buffer(connection.id, connection.turn);
   const std::size_t before = out.size();
   Status status = codec::encodePublish(publish, connection.version, out);
   const std::size_t size = out.size() - before;
@@ -252,11 +254,11 @@ bool Broker::sendPublish(Connection& connection, Delivery& delivery, bool dup) {
   return true;
 }
 
-void Broker::sendPubrel(Connection& connection, std::uint16_t packetId) {
+void Broker::queuePubrel(Connection& connection, std::uint16_t packetId) {
   codec::Ack ack;
   ack.type = codec::PacketType::Pubrel;
   ack.packetId = packetId;
-  sendPacket(connection, ack);
+  queuePacket(connection, ack);
 }
 
 std::uint16_t Broker::allocatePacketId(Session& session) {

@@ -13,57 +13,12 @@ constexpr std::uint64_t kHousekeepingPeriodMs = 1000;
 
 }  // namespace
 
-Session& Broker::createSession(std::string_view clientId) {
-  auto session = std::make_unique<Session>();
-  session->clientId = std::string(clientId);
-  if (!freeSessionIndexes_.empty()) {
-    session->index = freeSessionIndexes_.back();
-    freeSessionIndexes_.pop_back();
-    sessionsByIndex_[session->index] = session.get();
-  } else {
-    session->index = static_cast<SessionIndex>(sessionsByIndex_.size());
-    sessionsByIndex_.push_back(session.get());
-  }
-  Session& result = *session;
-  sessions_.emplace(session->clientId, std::move(session));
-  return result;
-}
-
 void Broker::destroySession(Session& session) {
   // A will still waiting for its delay is published when the session ends (MQTT 5 3.1.3.2.2).
   if (session.will && session.willDueMs != 0) publishWill(session);
   removeAllSubscriptions(session);
   dropQueued(session);
-  if (session.inStore) store_.deleteSession(session.clientId);
-  sessionsByIndex_[session.index] = nullptr;
-  freeSessionIndexes_.push_back(session.index);
-  auto it = sessions_.find(session.clientId);
-  if (it != sessions_.end()) sessions_.erase(it);
-}
-
-void Broker::persistSession(const Session& session) {
-  if (!session.durable()) return;
-  store::SessionRecord record;
-  record.clientId = session.clientId;
-  record.protocolVersion = static_cast<std::uint8_t>(session.version);
-  record.expirySeconds = session.expirySeconds;
-  record.disconnectedAt = session.disconnectedAtWall;
-  record.identityKnown = session.identityKnown;
-  record.username = session.username;
-  record.certIdentity = session.certIdentity;
-  record.listenerIndex = session.listenerIndex;
-  if (session.will) {
-    store::WillRecord will;
-    will.topic = session.will->topic;
-    will.payload = session.will->payload;
-    will.properties = willPropertiesForStore(*session.will);
-    will.qos = session.will->qos;
-    will.retain = session.will->retain;
-    will.delaySeconds = session.will->delaySeconds;
-    record.will = std::move(will);
-  }
-  store_.saveSession(record);
-  const_cast<Session&>(session).inStore = true;
+  sessions_.erase(session);
 }
 
 void Broker::scheduleWill(Session& session) {
@@ -94,25 +49,6 @@ void Broker::publishWill(Session& session) {
   if (message->retain) updateRetained(message, true);
   routeMessage(message);
   ++stats_.willsPublished;
-}
-
-std::uint32_t Broker::effectiveExpiry(codec::ProtocolVersion version, bool cleanStart,
-                                      std::optional<std::uint32_t> requested) const {
-  std::uint32_t expiry = 0;
-  if (version == codec::ProtocolVersion::V5) {
-    expiry = requested.value_or(0);
-  } else if (!cleanStart) {
-    // 3.x sessions never expire by the protocol; a device that never returns would keep
-    // its queue forever, so they get a default unless the operator chose a bound.
-    expiry = config_.persistentClientExpiration || config_.defaultV3SessionExpiry == 0
-                 ? kSessionNeverExpires
-                 : config_.defaultV3SessionExpiry;
-  }
-  // persistent_client_expiration 0 ("never") lifts every bound.
-  if (expiry != 0 && config_.persistentClientExpiration.value_or(0) != 0) {
-    expiry = std::min(expiry, *config_.persistentClientExpiration);
-  }
-  return expiry;
 }
 
 void Broker::onTick() {
@@ -155,25 +91,16 @@ void Broker::checkKeepAlive(std::uint64_t nowMs) {
 }
 
 void Broker::fireDueWills(std::uint64_t nowMs) {
-  for (auto& entry : sessions_) {
-    Session& session = *entry.second;
+  sessions_.forEach([&](Session& session) {
     if (session.willDueMs != 0 && nowMs >= session.willDueMs && !session.online()) {
       publishWill(session);
-      persistSession(session);
+      sessions_.persist(session);
     }
-  }
+  });
 }
 
 void Broker::expireSessions(std::uint64_t nowMs) {
-  std::vector<Session*> expired;
-  for (auto& entry : sessions_) {
-    Session& session = *entry.second;
-    if (session.online() || session.expirySeconds == kSessionNeverExpires) continue;
-    if (nowMs - session.disconnectedAtMs >= std::uint64_t{session.expirySeconds} * 1000) {
-      expired.push_back(&session);
-    }
-  }
-  for (Session* session : expired) {
+  for (Session* session : sessions_.expired(nowMs)) {
     log(LogLevel::Info, "session " + session->clientId + " expired");
     ++stats_.sessionsExpired;
     destroySession(*session);

@@ -59,7 +59,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   if (publish.qos == 2) {
     if (session.inboundQos2.count(publish.packetId) != 0) {
       // A resend of a message we already took: acknowledge, never deliver twice.
-      sendAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
+      queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
       return;
     }
     if (session.inboundQos2.size() >= config_.maxInflightMessages &&
@@ -74,7 +74,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   auto refuse = [&](ReasonCode reason) {
     // 3.x cannot say no in an ack: the message is dropped and acknowledged, as the spec
     // allows for authorization failures and mosquitto does.
-    if (publish.qos > 0) sendAck(connection, ackType, publish.packetId, v5 ? reason : ReasonCode::Success);
+    if (publish.qos > 0) queueAck(connection, ackType, publish.packetId, v5 ? reason : ReasonCode::Success);
   };
   if (publish.properties.payloadFormatIndicator.value_or(0) == 1 &&
       !codec::isValidMqttUtf8(asStringView(publish.payload))) {
@@ -130,7 +130,7 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     session.inboundQos2.insert(publish.packetId);
     if (session.durable()) store_.saveInboundQos2(session.clientId, publish.packetId);
   }
-  sendAck(connection, ackType, publish.packetId,
+  queueAck(connection, ackType, publish.packetId,
           receivers == 0 ? ReasonCode::NoMatchingSubscribers : ReasonCode::Success);
 }
 
@@ -178,7 +178,7 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
   tree_.match(
       message->topic, [&](const topic::Subscription& match) { matches_.push_back(match); },
       [&](topic::SubscriberId candidate) {
-        Session* session = sessionsByIndex_[candidate];
+        Session* session = sessions_.byIndex(candidate);
         if (session == nullptr) return false;
         Connection* connection = onlineConnection(*session);
         return connection != nullptr && !windowFull(*session, *connection) &&
@@ -196,7 +196,7 @@ std::size_t Broker::routeMessage(const MessagePtr& message) {
     const topic::SubscriberId subscriber = matches_[i].subscriber;
     std::size_t end = i;
     while (end < matches_.size() && matches_[end].subscriber == subscriber) ++end;
-    Session* session = sessionsByIndex_[subscriber];
+    Session* session = sessions_.byIndex(subscriber);
     if (session == nullptr) {
       i = end;
       continue;
@@ -267,13 +267,13 @@ void Broker::updateRetained(const MessagePtr& message, bool persist) {
   }
 }
 
-void Broker::sendAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
+void Broker::queueAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
                      ReasonCode reason) {
   codec::Ack ack;
   ack.type = type;
   ack.packetId = packetId;
   ack.reason = reason;
-  sendPacket(connection, ack);
+  queuePacket(connection, ack);
 }
 
 void Broker::handlePuback(Connection& connection, const codec::Ack& ack) {
@@ -308,7 +308,7 @@ void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
       it->state = store::DeliveryState::PubrelSent;
       persistDelivery(session, *it);
     }
-    sendPubrel(connection, ack.packetId);
+    queuePubrel(connection, ack.packetId);
     return;
   }
   if (isV5(connection)) {
@@ -316,7 +316,7 @@ void Broker::handlePubrec(Connection& connection, const codec::Ack& ack) {
     reply.type = codec::PacketType::Pubrel;
     reply.packetId = ack.packetId;
     reply.reason = ReasonCode::PacketIdentifierNotFound;
-    sendPacket(connection, reply);
+    queuePacket(connection, reply);
   }
 }
 
@@ -328,7 +328,7 @@ void Broker::handlePubrel(Connection& connection, const codec::Ack& ack) {
   } else {
     reason = ReasonCode::PacketIdentifierNotFound;
   }
-  sendAck(connection, codec::PacketType::Pubcomp, ack.packetId, reason);
+  queueAck(connection, codec::PacketType::Pubcomp, ack.packetId, reason);
 }
 
 void Broker::handlePubcomp(Connection& connection, const codec::Ack& ack) {

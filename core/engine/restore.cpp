@@ -30,9 +30,9 @@ Status Broker::restore() {
   for (const store::SessionRecord& record : snapshot.sessions) restoreSession(record);
 
   for (const store::SubscriptionRecord& record : snapshot.subscriptions) {
-    auto it = sessions_.find(record.clientId);
-    if (it == sessions_.end()) continue;
-    Session& session = *it->second;
+    Session* found = sessions_.find(record.clientId);
+    if (found == nullptr) continue;
+    Session& session = *found;
     topic::Subscription subscription;
     subscription.subscriber = session.index;
     subscription.options = record.options;
@@ -42,10 +42,10 @@ Status Broker::restore() {
     session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
   }
   for (store::DeliveryRecord& record : snapshot.deliveries) {
-    auto session = sessions_.find(record.clientId);
+    Session* session = sessions_.find(record.clientId);
     auto message = messages.find(record.messageId);
-    if (session == sessions_.end() || message == messages.end()) continue;
-    Session& owner = *session->second;
+    if (session == nullptr || message == messages.end()) continue;
+    Session& owner = *session;
     Delivery delivery;
     delivery.message = message->second;
     delivery.sequence = record.sequence;
@@ -66,8 +66,9 @@ Status Broker::restore() {
     }
   }
   for (const store::InboundQos2Record& record : snapshot.inboundQos2) {
-    auto it = sessions_.find(record.clientId);
-    if (it != sessions_.end()) it->second->inboundQos2.insert(record.packetId);
+    if (Session* session = sessions_.find(record.clientId)) {
+      session->inboundQos2.insert(record.packetId);
+    }
   }
   for (const store::RetainedRecord& record : snapshot.retained) {
     auto message = messages.find(record.messageId);
@@ -82,14 +83,7 @@ Status Broker::restore() {
   }
 
   // Sessions whose expiry ran out while the broker was down are purged now.
-  std::vector<Session*> expired;
-  for (auto& entry : sessions_) {
-    Session& session = *entry.second;
-    if (session.expirySeconds == kSessionNeverExpires) continue;
-    const std::uint64_t offlineMs = clock_.monotonicMs() - session.disconnectedAtMs;
-    if (offlineMs >= std::uint64_t{session.expirySeconds} * 1000) expired.push_back(&session);
-  }
-  for (Session* session : expired) destroySession(*session);
+  for (Session* session : sessions_.expired(clock_.monotonicMs())) destroySession(*session);
 
   log(LogLevel::Notice, "restored " + std::to_string(sessions_.size()) + " sessions, " +
                             std::to_string(tree_.subscriptionCount()) + " subscriptions, " +
@@ -103,24 +97,8 @@ Status Broker::restore() {
   return Status::success();
 }
 
-// The store keeps a will's properties as the CONNECT carried them, Message Expiry
-// Interval included; in memory the interval is a field of its own (see WillMessage).
-std::vector<std::uint8_t> Broker::willPropertiesForStore(const WillMessage& will) {
-  if (will.expirySeconds == 0) return will.properties;
-  codec::Properties properties;
-  if (!codec::decodeWillPropertiesBody(Bytes(will.properties.data(), will.properties.size()),
-                                       properties)
-           .ok()) {
-    return will.properties;  // written by encodePassThroughProperties: cannot happen
-  }
-  properties.messageExpiryInterval = will.expirySeconds;
-  std::vector<std::uint8_t> encoded;
-  codec::encodePropertiesBody(properties, encoded);
-  return encoded;
-}
-
 void Broker::restoreSession(const store::SessionRecord& record) {
-  Session& session = createSession(record.clientId);
+  Session& session = sessions_.create(record.clientId);
   session.version = static_cast<codec::ProtocolVersion>(record.protocolVersion);
   session.expirySeconds = record.expirySeconds;
   session.inStore = true;
@@ -173,12 +151,12 @@ void Broker::resyncStore() {
                                            store_.touchedSessions().end());
   for (const std::string& clientId : clientIds) {
     store_.deleteSession(clientId);
-    auto it = sessions_.find(clientId);
-    if (it == sessions_.end()) continue;
-    Session& session = *it->second;
+    Session* found = sessions_.find(clientId);
+    if (found == nullptr) continue;
+    Session& session = *found;
     session.inStore = false;
     if (!session.durable()) continue;
-    persistSession(session);
+    sessions_.persist(session);
     for (const auto& [filter, entry] : session.subscriptions) {
       store_.saveSubscription({clientId, filter, entry.options, entry.identifier});
     }

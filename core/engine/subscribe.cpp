@@ -116,7 +116,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       retainedRequests.push_back({request.filter, entry});
     }
   }
-  sendPacket(connection, suback);
+  queuePacket(connection, suback);
   // Each filter resends its retained messages [MQTT-3.8.4-5], so one small packet could
   // ask for a great many: past the burst they go through the session queue, whose limits
   // bound what is held, and leave as the client reads.
@@ -124,11 +124,11 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
                            ? config_.retainedBurstPerSubscribe
                            : std::numeric_limits<std::size_t>::max();
   for (const RetainedRequest& request : retainedRequests) {
-    sendRetained(session, request.filter, request.entry, budget);
+    deliverRetained(session, request.filter, request.entry, budget);
   }
 }
 
-void Broker::sendRetained(Session& session, std::string_view filter,
+void Broker::deliverRetained(Session& session, std::string_view filter,
                           const SubscriptionEntry& entry, std::size_t& budget) {
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   std::vector<std::string> expired;
@@ -180,7 +180,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
     }
     if (v5) unsuback.reasonCodes.push_back(static_cast<std::uint8_t>(reason));
   }
-  sendPacket(connection, unsuback);
+  queuePacket(connection, unsuback);
 }
 
 void Broker::removeAllSubscriptions(Session& session) {

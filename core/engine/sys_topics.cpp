@@ -96,15 +96,14 @@ void Broker::publishSysLoad(std::uint64_t nowMs) {
 
 Broker::HeldMessages Broker::heldMessages() const {
   HeldMessages held;
-  for (const auto& entry : sessions_) {
-    const Session& session = *entry.second;
+  sessions_.forEach([&](const Session& session) {
     held.inflight += session.inflight.size();
     held.queued += session.queue.size();
     held.queuedBytes += session.queuedBytes;
     for (const auto& subscription : session.subscriptions) {
       if (subscription.first.rfind("$share/", 0) == 0) ++held.sharedSubscriptions;
     }
-  }
+  });
   return held;
 }
 

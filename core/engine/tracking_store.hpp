@@ -14,9 +14,19 @@
 
 namespace midge {
 
+// Told of every write as it happens, so that the engine knows which connection's turn wrote
+// (and must have its output withheld if the commit fails) without guessing afterwards.
+class StoreWriteListener {
+ public:
+  virtual ~StoreWriteListener() = default;
+  virtual void onStoreWrite() = 0;
+};
+
 class TrackingStore final : public store::Store {
  public:
   explicit TrackingStore(store::Store& inner) : inner_(inner) {}
+
+  void setWriteListener(StoreWriteListener* listener) { listener_ = listener; }
 
   Status load(store::Snapshot& out) override { return inner_.load(out); }
 
@@ -38,7 +48,10 @@ class TrackingStore final : public store::Store {
   }
   // A message row on its own is harmless: it is swept at commit unless a delivery or a
   // retained record, both tracked, refers to it.
-  void saveMessage(const store::MessageRecord& message) override { inner_.saveMessage(message); }
+  void saveMessage(const store::MessageRecord& message) override {
+    wrote();
+    inner_.saveMessage(message);
+  }
   void saveDelivery(const store::DeliveryRecord& delivery) override {
     touchSession(delivery.clientId);
     inner_.saveDelivery(delivery);
@@ -83,16 +96,22 @@ class TrackingStore final : public store::Store {
   const std::set<std::string, std::less<>>& touchedRetained() const { return touchedRetained_; }
 
  private:
+  void wrote() {
+    if (listener_ != nullptr) listener_->onStoreWrite();
+  }
   void touchSession(std::string_view clientId) {
+    wrote();
     if (touchedSessions_.find(clientId) == touchedSessions_.end()) {
       touchedSessions_.emplace(clientId);
     }
   }
   void touchRetained(std::string_view topic) {
+    wrote();
     if (touchedRetained_.find(topic) == touchedRetained_.end()) touchedRetained_.emplace(topic);
   }
 
   store::Store& inner_;
+  StoreWriteListener* listener_ = nullptr;
   std::set<std::string, std::less<>> touchedSessions_;
   std::set<std::string, std::less<>> touchedRetained_;
 };
