@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "port/tls/tls_client.hpp"
 
-#include <climits>
-#include <cstring>
-
 #include "port/tls/tls_errors.hpp"
 
 namespace midge::port::tls {
@@ -116,41 +113,18 @@ TlsClientSession::TlsClientSession(std::shared_ptr<const TlsClientConfig> config
     fail("cannot start a TLS session: " + mbedtlsErrorText(ret));
     return;
   }
-  mbedtls_ssl_set_bio(&ssl_, this, &TlsClientSession::sendToWire,
-                      &TlsClientSession::receiveFromWire, nullptr);
+  bio_.attachTo(ssl_);
 }
 
 TlsClientSession::~TlsClientSession() { mbedtls_ssl_free(&ssl_); }
 
-int TlsClientSession::sendToWire(void* self, const unsigned char* data, std::size_t length) {
-  auto* session = static_cast<TlsClientSession*>(self);
-  if (session->wireSink_ == nullptr) return MBEDTLS_ERR_SSL_WANT_WRITE;
-  const std::size_t accepted = length > INT_MAX ? static_cast<std::size_t>(INT_MAX) : length;
-  session->wireSink_->insert(session->wireSink_->end(), data, data + accepted);
-  return static_cast<int>(accepted);
-}
-
-int TlsClientSession::receiveFromWire(void* self, unsigned char* data, std::size_t length) {
-  auto* session = static_cast<TlsClientSession*>(self);
-  Bytes& input = session->pendingInput_;
-  if (input.empty()) return MBEDTLS_ERR_SSL_WANT_READ;
-  std::size_t count = length < input.size() ? length : input.size();
-  if (count > INT_MAX) count = INT_MAX;
-  std::memcpy(data, input.data(), count);
-  input = input.subspan(count);
-  return static_cast<int>(count);
-}
-
 bool TlsClientSession::onReceive(Bytes wireIn, std::vector<std::uint8_t>& plainOut,
                                  std::vector<std::uint8_t>& wireOut) {
   if (failed_) return false;
-  pendingInput_ = wireIn;
-  wireSink_ = &wireOut;
+  WireBio::Scope scope(bio_, wireIn, wireOut);
   bool ok = true;
   if (!handshakeDone_) ok = continueHandshake();
   if (ok && handshakeDone_) ok = readApplicationData(plainOut);
-  pendingInput_ = Bytes();
-  wireSink_ = nullptr;
   return ok;
 }
 
@@ -192,26 +166,20 @@ bool TlsClientSession::readApplicationData(std::vector<std::uint8_t>& plainOut) 
 bool TlsClientSession::onSend(Bytes plainIn, std::vector<std::uint8_t>& wireOut) {
   if (failed_) return false;
   if (!handshakeDone_) return fail("application data sent before the TLS handshake completed");
-  wireSink_ = &wireOut;
+  WireBio::Scope scope(bio_, Bytes(), wireOut);
   std::size_t offset = 0;
-  bool ok = true;
-  while (ok && offset < plainIn.size()) {
+  while (offset < plainIn.size()) {
     const int ret = mbedtls_ssl_write(&ssl_, plainIn.data() + offset, plainIn.size() - offset);
-    if (ret <= 0) {
-      ok = fail(describeRecordFailure(ret, ssl_));
-    } else {
-      offset += static_cast<std::size_t>(ret);
-    }
+    if (ret <= 0) return fail(describeRecordFailure(ret, ssl_));
+    offset += static_cast<std::size_t>(ret);
   }
-  wireSink_ = nullptr;
-  return ok;
+  return true;
 }
 
 void TlsClientSession::closeGracefully(std::vector<std::uint8_t>& wireOut) {
   if (!handshakeDone_ || failed_) return;
-  wireSink_ = &wireOut;
+  WireBio::Scope scope(bio_, Bytes(), wireOut);
   (void)mbedtls_ssl_close_notify(&ssl_);
-  wireSink_ = nullptr;
 }
 
 bool TlsClientSession::fail(std::string reason) {

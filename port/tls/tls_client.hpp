@@ -21,6 +21,7 @@
 
 #include "port/stream_filter.hpp"
 #include "port/tls/tls_config.hpp"
+#include "port/tls/wire_bio.hpp"
 
 namespace midge::port::tls {
 
@@ -83,8 +84,6 @@ class TlsClientSession final : public StreamFilter {
   void closeGracefully(std::vector<std::uint8_t>& wireOut) override;
 
  private:
-  static int sendToWire(void* self, const unsigned char* data, std::size_t length);
-  static int receiveFromWire(void* self, unsigned char* data, std::size_t length);
   bool continueHandshake();
   bool checkPeer();
   bool readApplicationData(std::vector<std::uint8_t>& plainOut);
@@ -92,8 +91,7 @@ class TlsClientSession final : public StreamFilter {
 
   std::shared_ptr<const TlsClientConfig> config_;
   mbedtls_ssl_context ssl_;
-  Bytes pendingInput_;
-  std::vector<std::uint8_t>* wireSink_ = nullptr;
+  WireBio bio_;
   bool handshakeDone_ = false;
   bool failed_ = false;
   std::string error_;

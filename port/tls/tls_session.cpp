@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "port/tls/tls_session.hpp"
 
-#include <climits>
-#include <cstring>
-
 #include "port/tls/tls_config.hpp"
 #include "port/tls/tls_errors.hpp"
 #include "port/tls/x509_identity.hpp"
@@ -18,28 +15,6 @@ constexpr std::size_t kReadChunkBytes = 4096;
 
 }  // namespace
 
-// The BIO pointers are only valid while a public call runs; clearing them on every exit
-// path keeps a stray mbedTLS callback from touching a caller's vector later.
-class TlsSessionCallScope {
- public:
-  TlsSessionCallScope(Bytes& input, std::vector<std::uint8_t>*& sink, Bytes newInput,
-                      std::vector<std::uint8_t>& newSink)
-      : input_(input), sink_(sink) {
-    input_ = newInput;
-    sink_ = &newSink;
-  }
-  ~TlsSessionCallScope() {
-    input_ = Bytes();
-    sink_ = nullptr;
-  }
-  TlsSessionCallScope(const TlsSessionCallScope&) = delete;
-  TlsSessionCallScope& operator=(const TlsSessionCallScope&) = delete;
-
- private:
-  Bytes& input_;
-  std::vector<std::uint8_t>*& sink_;
-};
-
 TlsSession::TlsSession(std::shared_ptr<const tls::TlsConfig> config) : config_(std::move(config)) {
   mbedtls_ssl_init(&ssl_);
   const int ret = mbedtls_ssl_setup(&ssl_, config_->sslConfig());
@@ -47,35 +22,15 @@ TlsSession::TlsSession(std::shared_ptr<const tls::TlsConfig> config) : config_(s
     fail("cannot start a TLS session: " + tls::mbedtlsErrorText(ret));
     return;
   }
-  mbedtls_ssl_set_bio(&ssl_, this, &TlsSession::sendToWire, &TlsSession::receiveFromWire, nullptr);
+  bio_.attachTo(ssl_);
 }
 
 TlsSession::~TlsSession() { mbedtls_ssl_free(&ssl_); }
 
-int TlsSession::sendToWire(void* self, const unsigned char* data, std::size_t length) {
-  auto* session = static_cast<TlsSession*>(self);
-  if (session->wireSink_ == nullptr) return MBEDTLS_ERR_SSL_WANT_WRITE;
-  // mbedTLS never asks for more than one record; the clamp only keeps the cast honest.
-  const std::size_t accepted = length > INT_MAX ? static_cast<std::size_t>(INT_MAX) : length;
-  session->wireSink_->insert(session->wireSink_->end(), data, data + accepted);
-  return static_cast<int>(accepted);
-}
-
-int TlsSession::receiveFromWire(void* self, unsigned char* data, std::size_t length) {
-  auto* session = static_cast<TlsSession*>(self);
-  Bytes& input = session->pendingInput_;
-  if (input.empty()) return MBEDTLS_ERR_SSL_WANT_READ;
-  std::size_t count = length < input.size() ? length : input.size();
-  if (count > INT_MAX) count = INT_MAX;
-  std::memcpy(data, input.data(), count);
-  input = input.subspan(count);
-  return static_cast<int>(count);
-}
-
 bool TlsSession::onReceive(Bytes wireIn, std::vector<std::uint8_t>& plainOut,
                            std::vector<std::uint8_t>& wireOut) {
   if (failed_) return false;
-  TlsSessionCallScope scope(pendingInput_, wireSink_, wireIn, wireOut);
+  tls::WireBio::Scope scope(bio_, wireIn, wireOut);
   if (!sawFirstByte_ && !wireIn.empty()) {
     sawFirstByte_ = true;
     // Checked here because mbedTLS would only say "bad client hello message".
@@ -129,7 +84,7 @@ bool TlsSession::onSend(Bytes plainIn, std::vector<std::uint8_t>& wireOut) {
   if (failed_) return false;
   if (!handshakeDone_) return fail("application data sent before the TLS handshake completed");
   if (closeNotifySent_) return fail("application data sent after close_notify");
-  TlsSessionCallScope scope(pendingInput_, wireSink_, Bytes(), wireOut);
+  tls::WireBio::Scope scope(bio_, Bytes(), wireOut);
   std::size_t offset = 0;
   while (offset < plainIn.size()) {
     // One call writes at most one record (16 KiB); larger messages take several.
@@ -141,7 +96,7 @@ bool TlsSession::onSend(Bytes plainIn, std::vector<std::uint8_t>& wireOut) {
 }
 
 void TlsSession::closeNotify(std::vector<std::uint8_t>& wireOut) {
-  TlsSessionCallScope scope(pendingInput_, wireSink_, Bytes(), wireOut);
+  tls::WireBio::Scope scope(bio_, Bytes(), wireOut);
   sendCloseNotify();
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "port/stream_filter.hpp"
+#include "port/tls/wire_bio.hpp"
 
 namespace midge::port {
 
@@ -56,9 +57,6 @@ class TlsSession final : public StreamFilter {
   std::string cipherSuite() const;
 
  private:
-  static int sendToWire(void* self, const unsigned char* data, std::size_t length);
-  static int receiveFromWire(void* self, unsigned char* data, std::size_t length);
-
   bool continueHandshake();
   bool readApplicationData(std::vector<std::uint8_t>& plainOut);
   void sendCloseNotify();
@@ -67,8 +65,7 @@ class TlsSession final : public StreamFilter {
 
   std::shared_ptr<const tls::TlsConfig> config_;  // outlives ssl_, which points into it
   mbedtls_ssl_context ssl_;
-  Bytes pendingInput_;                             // valid during onReceive only
-  std::vector<std::uint8_t>* wireSink_ = nullptr;  // valid during a call only
+  tls::WireBio bio_;
   bool sawFirstByte_ = false;
   bool handshakeDone_ = false;
   bool failed_ = false;

@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/broker_process.hpp"
@@ -45,6 +49,47 @@ class OperatorHttpTest : public ::testing::Test {
 
   BrokerProcess broker_;
   std::uint16_t httpPort_ = 0;
+};
+
+// Load for "the endpoint answers under load": one raw client publishing QoS 0 as fast as
+// the broker takes it, from construction until stop().
+class PublishFlood {
+ public:
+  explicit PublishFlood(std::uint16_t port) : thread_([this, port] { run(port); }) {}
+  ~PublishFlood() { stop(); }
+  PublishFlood(const PublishFlood&) = delete;
+  PublishFlood& operator=(const PublishFlood&) = delete;
+
+  // True once `count` messages went out, false if that took longer than `deadline`.
+  bool waitForPublished(std::uint64_t count, std::chrono::seconds deadline) const {
+    const auto started = std::chrono::steady_clock::now();
+    while (published_.load() < count) {
+      if (std::chrono::steady_clock::now() - started > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run(std::uint16_t port) {
+    RawClient publisher(port);
+    wire::ConnectSpec spec;
+    spec.clientId = "flood";
+    handshake(publisher, spec);
+    const ByteVector message = wire::publish("load/x", std::string(512, 'm'), 0);
+    while (!stopping_.load()) {
+      if (!publisher.send(message)) break;
+      ++published_;
+    }
+  }
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> published_{0};
+  std::thread thread_;  // last: starts once the counters above exist
 };
 
 }  // namespace midge::test

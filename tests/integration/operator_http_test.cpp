@@ -269,29 +269,15 @@ TEST_F(OperatorHttpTest, AnswersWhileTheBrokerIsUnderLoad) {
   subscriber.send(wire::subscribe(1, "load/#", 0));
   subscriber.expect(kSuback);
   std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> published{0};
-  std::thread flood([&] {
-    RawClient publisher(broker_.port());
-    wire::ConnectSpec publisherSpec;
-    publisherSpec.clientId = "flood";
-    handshake(publisher, publisherSpec);
-    const ByteVector message = wire::publish("load/x", std::string(512, 'm'), 0);
-    while (!stop.load()) {
-      if (!publisher.send(message)) break;
-      ++published;
-    }
-  });
+  PublishFlood flood(broker_.port());
   std::thread drain([&] {
     while (!stop.load()) {
       subscriber.read(100ms);
       subscriber.clearReceived();
     }
   });
-  const auto started = std::chrono::steady_clock::now();
-  while (published.load() < 1000 && std::chrono::steady_clock::now() - started < 10s) {
-    std::this_thread::yield();
-  }
-  ASSERT_GE(published.load(), 1000u) << "the flood did not start";
+  // EXPECT, not ASSERT: returning early would leave the drain thread joinable.
+  EXPECT_TRUE(flood.waitForPublished(1000, 10s)) << "the flood did not start";
   double first = -1;
   double last = -1;
   for (int i = 0; i < 5; ++i) {
@@ -302,8 +288,8 @@ TEST_F(OperatorHttpTest, AnswersWhileTheBrokerIsUnderLoad) {
     if (first < 0) first = received;
     last = received;
   }
+  flood.stop();
   stop = true;
-  flood.join();
   drain.join();
   EXPECT_GT(last, first) << "messages kept flowing between the scrapes";
 }

@@ -5,14 +5,12 @@
 // a local process that talks to the internal socket directly, and scrapes while MQTT
 // traffic flows. Certificates come from the security tests' TestPki (openssl).
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstddef>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <sys/socket.h>
@@ -289,23 +287,8 @@ TEST_F(OperatorHttpsTest, ClientThatStopsReadingIsCutAtTheWriteStallTimeout) {
 
 TEST_F(OperatorHttpsTest, AnswersWhileMqttTrafficFlows) {
   startHttps();
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> published{0};
-  std::thread flood([&] {
-    RawClient publisher(broker_.port());
-    wire::ConnectSpec spec;
-    spec.clientId = "flood";
-    handshake(publisher, spec);
-    const ByteVector message = wire::publish("load/x", std::string(512, 'm'), 0);
-    while (!stop.load()) {
-      if (!publisher.send(message)) break;
-      ++published;
-    }
-  });
-  const auto started = std::chrono::steady_clock::now();
-  while (published.load() < 1000 && std::chrono::steady_clock::now() - started < 10s) {
-    std::this_thread::yield();
-  }
+  PublishFlood flood(broker_.port());
+  ASSERT_TRUE(flood.waitForPublished(1000, 10s)) << "the flood did not start";
   double first = -1;
   double last = -1;
   for (int i = 0; i < 5; ++i) {
@@ -313,9 +296,7 @@ TEST_F(OperatorHttpsTest, AnswersWhileMqttTrafficFlows) {
     if (first < 0) first = received;
     last = received;
   }
-  stop = true;
-  flood.join();
-  ASSERT_GE(published.load(), 1000u) << "the flood did not start";
+  flood.stop();
   EXPECT_GT(last, first) << "messages kept flowing between the scrapes";
 }
 

@@ -3,6 +3,8 @@
 // that tests read as "the server sends X, the client answers Y".
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,5 +56,14 @@ struct Connected {
 };
 
 ClientOptions optionsFor(codec::ProtocolVersion version);
+
+// Parameters for suites that run each case with MQTT 3.1, 3.1.1 and 5.0, named v3, v4, v5.
+inline auto allVersions() {
+  return ::testing::Values(codec::ProtocolVersion::V31, codec::ProtocolVersion::V311,
+                           codec::ProtocolVersion::V5);
+}
+inline std::string versionName(const ::testing::TestParamInfo<codec::ProtocolVersion>& info) {
+  return "v" + std::to_string(static_cast<int>(info.param));
+}
 
 }  // namespace midge::client::test

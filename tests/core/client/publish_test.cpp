@@ -211,13 +211,7 @@ TEST_P(ClientPublish, InvalidTopicsAreRefused) {
   EXPECT_EQ(c.client.inflight(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, ClientPublish,
-                         ::testing::Values(ProtocolVersion::V31, ProtocolVersion::V311,
-                                           ProtocolVersion::V5),
-                         [](const auto& param) {
-                           return std::string("v") +
-                                  std::to_string(static_cast<int>(param.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Versions, ClientPublish, allVersions(), versionName);
 
 }  // namespace
 }  // namespace midge::client::test

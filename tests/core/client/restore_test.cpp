@@ -295,13 +295,7 @@ TEST(ClientRestoreRecords, NewIdentifiersAvoidRestoredOnes) {
   EXPECT_NE(ticket->packetId, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, ClientRestore,
-                         ::testing::Values(ProtocolVersion::V31, ProtocolVersion::V311,
-                                           ProtocolVersion::V5),
-                         [](const auto& param) {
-                           return std::string("v") +
-                                  std::to_string(static_cast<int>(param.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Versions, ClientRestore, allVersions(), versionName);
 
 }  // namespace
 }  // namespace midge::client::test
