@@ -92,4 +92,20 @@ class PublishFlood {
   std::thread thread_;  // last: starts once the counters above exist
 };
 
+// Scrapes at least five times and until the counter read by `readCounter` has moved: the
+// endpoint answers under load and the load is really flowing. Polls rather than counting
+// on five quick scrapes to straddle a read of the publisher: on a loaded machine the broker
+// may hold the publisher back (the subscriber drains slowly) across several scrapes.
+template <typename ReadCounter>
+bool counterMovesAcrossScrapes(ReadCounter readCounter, std::chrono::seconds deadline) {
+  const auto started = std::chrono::steady_clock::now();
+  const double first = readCounter();
+  double last = first;
+  for (int scrapes = 1; scrapes < 5 || last <= first; ++scrapes) {
+    if (std::chrono::steady_clock::now() - started > deadline) break;
+    last = readCounter();
+  }
+  return last > first;
+}
+
 }  // namespace midge::test
