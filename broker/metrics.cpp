@@ -116,19 +116,14 @@ void processMetrics(Exposition& e) {
   }
 }
 
-}  // namespace
+void buildInfo(Exposition& e, const std::string& version) {
+  e.family("midge_build_info", "gauge", "Always 1; the version is a label.");
+  e.sample("midge_build_info", "version=\"" + version + "\"", std::uint64_t{1});
+}
 
-std::string renderMetrics(const MetricsSources& s) {
-  Exposition e;
+void socketMetrics(Exposition& e, const MetricsSources& s) {
   const Stats& stats = s.broker->stats();
   const port::NetCounters& net = s.loop->counters();
-  const Broker::HeldMessages held = s.broker->heldMessages();
-  static const char* const kQos[3] = {"qos=\"0\"", "qos=\"1\"", "qos=\"2\""};
-
-  e.family("midge_build_info", "gauge", "Always 1; the version is a label.");
-  e.sample("midge_build_info", "version=\"" + s.version + "\"", std::uint64_t{1});
-
-  // Connections and clients.
   e.single("midge_connections", "gauge", "MQTT connections open (sockets, before CONNECT too).",
            std::uint64_t{s.loop->connectionCount()});
   e.single("midge_connections_accepted_total", "counter", "MQTT sockets accepted.",
@@ -148,6 +143,10 @@ std::string renderMetrics(const MetricsSources& s) {
            stats.connectsRefused - knownRefusals);
   e.single("midge_accept_errors_total", "counter", "accept() failures (e.g. out of descriptors).",
            net.acceptErrors);
+}
+
+void clientMetrics(Exposition& e, const MetricsSources& s) {
+  const Stats& stats = s.broker->stats();
   e.single("midge_client_connects_total", "counter", "CONNECTs answered with success.",
            stats.connectsAccepted);
   e.single("midge_clients_connected", "gauge", "Clients connected (CONNECT accepted).",
@@ -167,26 +166,26 @@ std::string renderMetrics(const MetricsSources& s) {
            stats.keepaliveTimeouts);
   e.single("midge_connect_timeouts_total", "counter",
            "Connections closed without a CONNECT in connect_timeout.", stats.connectTimeouts);
+}
 
-  // Messages and bytes.
-  e.family("midge_messages_received_total", "counter", "PUBLISH packets received, by QoS.");
-  for (int q = 0; q < 3; ++q) {
-    e.sample("midge_messages_received_total", kQos[q], stats.messagesReceivedByQos[q]);
-  }
-  e.family("midge_messages_sent_total", "counter", "PUBLISH packets sent, by QoS (resends too).");
-  for (int q = 0; q < 3; ++q) {
-    e.sample("midge_messages_sent_total", kQos[q], stats.messagesSentByQos[q]);
-  }
-  e.family("midge_payload_received_bytes_total", "counter",
-           "Payload bytes of PUBLISH packets received, by QoS.");
-  for (int q = 0; q < 3; ++q) {
-    e.sample("midge_payload_received_bytes_total", kQos[q], stats.payloadBytesReceivedByQos[q]);
-  }
-  e.family("midge_payload_sent_bytes_total", "counter",
-           "Payload bytes of PUBLISH packets sent, by QoS.");
-  for (int q = 0; q < 3; ++q) {
-    e.sample("midge_payload_sent_bytes_total", kQos[q], stats.payloadBytesSentByQos[q]);
-  }
+void byQos(Exposition& e, const char* name, const char* help,
+           const std::uint64_t (&values)[3]) {
+  static const char* const kQos[3] = {"qos=\"0\"", "qos=\"1\"", "qos=\"2\""};
+  e.family(name, "counter", help);
+  for (int q = 0; q < 3; ++q) e.sample(name, kQos[q], values[q]);
+}
+
+void trafficMetrics(Exposition& e, const MetricsSources& s) {
+  const Stats& stats = s.broker->stats();
+  const port::NetCounters& net = s.loop->counters();
+  byQos(e, "midge_messages_received_total", "PUBLISH packets received, by QoS.",
+        stats.messagesReceivedByQos);
+  byQos(e, "midge_messages_sent_total", "PUBLISH packets sent, by QoS (resends too).",
+        stats.messagesSentByQos);
+  byQos(e, "midge_payload_received_bytes_total",
+        "Payload bytes of PUBLISH packets received, by QoS.", stats.payloadBytesReceivedByQos);
+  byQos(e, "midge_payload_sent_bytes_total", "Payload bytes of PUBLISH packets sent, by QoS.",
+        stats.payloadBytesSentByQos);
   e.single("midge_received_bytes_total", "counter", "MQTT bytes received (before TLS).",
            stats.bytesReceived);
   e.single("midge_sent_bytes_total", "counter", "MQTT bytes sent (before TLS).",
@@ -195,6 +194,9 @@ std::string renderMetrics(const MetricsSources& s) {
            "Bytes read from MQTT sockets (TLS records included).", net.bytesReceived);
   e.single("midge_network_sent_bytes_total", "counter",
            "Bytes written to MQTT sockets (TLS records included).", net.bytesSent);
+}
+
+void deliveryOutcomeMetrics(Exposition& e, const Stats& stats) {
   e.family("midge_messages_dropped_total", "counter", "Messages not delivered, by reason.");
   e.sample("midge_messages_dropped_total", "reason=\"queue_full\"", stats.droppedQueueFull);
   e.sample("midge_messages_dropped_total", "reason=\"memory_limit\"", stats.droppedMemoryLimit);
@@ -209,14 +211,16 @@ std::string renderMetrics(const MetricsSources& s) {
            stats.subscribeDenied);
   e.single("midge_wills_published_total", "counter", "Will messages published.",
            stats.willsPublished);
+}
 
-  // State held.
+void heldStateMetrics(Exposition& e, const Broker& broker) {
+  const Broker::HeldMessages held = broker.heldMessages();
   e.single("midge_retained_messages", "gauge", "Retained messages held.",
-           std::uint64_t{s.broker->retainedCount()});
+           std::uint64_t{broker.retainedCount()});
   e.single("midge_retained_bytes", "gauge", "Memory held by retained messages.",
-           std::uint64_t{s.broker->retainedBytes()});
+           std::uint64_t{broker.retainedBytes()});
   e.single("midge_subscriptions", "gauge", "Subscriptions held, shared ones included.",
-           std::uint64_t{s.broker->subscriptionCount()});
+           std::uint64_t{broker.subscriptionCount()});
   e.single("midge_shared_subscriptions", "gauge", "$share/ subscriptions held.",
            std::uint64_t{held.sharedSubscriptions});
   e.single("midge_messages_inflight", "gauge",
@@ -228,21 +232,25 @@ std::string renderMetrics(const MetricsSources& s) {
            std::uint64_t{held.queuedBytes});
   e.single("midge_memory_used_bytes", "gauge",
            "Memory counted against memory_limit (queued and retained messages).",
-           std::uint64_t{s.broker->memoryUsed()});
+           std::uint64_t{broker.memoryUsed()});
   e.single("midge_memory_maximum_bytes", "gauge", "Highest midge_memory_used_bytes since start.",
-           stats.memoryMaximum);
+           broker.stats().memoryMaximum);
+}
 
-  // Store.
+void storeMetrics(Exposition& e, const TimedStore& store, const std::string& storePath) {
   e.histogram("midge_store_commit_duration_seconds",
               "Duration of the per-turn group commit (the fsync with persistence on).",
-              s.store->commitSeconds());
+              store.commitSeconds());
   e.single("midge_store_commit_failures_total", "counter", "Store commits that failed.",
-           s.store->commitFailures());
+           store.commitFailures());
   e.single("midge_store_size_bytes", "gauge",
            "Size of the persistence file and its write-ahead log (0 without persistence).",
-           fileSize(s.storePath) + (s.storePath.empty() ? 0 : fileSize(s.storePath + "-wal")));
+           fileSize(storePath) + (storePath.empty() ? 0 : fileSize(storePath + "-wal")));
+}
 
-  // TLS and the loop; https listeners count their handshakes here too.
+// https listeners count their handshakes here too.
+void tlsMetrics(Exposition& e, const MetricsSources& s) {
+  const port::NetCounters& net = s.loop->counters();
   std::uint64_t httpsHandshakes = 0;
   std::uint64_t httpsFailures = 0;
   for (const port::OperatorHttpServer* server : s.httpServers) {
@@ -255,13 +263,19 @@ std::string renderMetrics(const MetricsSources& s) {
   e.single("midge_tls_failures_total", "counter",
            "TLS handshakes that failed or timed out, and TLS errors on open connections.",
            net.tlsFailures + httpsFailures);
+}
+
+void turnMetrics(Exposition& e, const TurnTimer& turns) {
   e.histogram("midge_event_loop_turn_duration_seconds",
               "Time the engine spends in one event-loop turn, commit included.",
-              s.turns->turnSeconds());
+              turns.turnSeconds());
+}
 
-  // The operator listener itself.
+// The operator listener itself.
+void operatorHttpMetrics(Exposition& e,
+                         const std::vector<const port::OperatorHttpServer*>& servers) {
   port::HttpCounters http;
-  for (const port::OperatorHttpServer* server : s.httpServers) {
+  for (const port::OperatorHttpServer* server : servers) {
     const port::HttpCounters& c = server->counters();
     http.requests += c.requests;
     http.requestsRejected += c.requestsRejected;
@@ -275,7 +289,22 @@ std::string renderMetrics(const MetricsSources& s) {
   e.single("midge_http_connections_refused_total", "counter",
            "Operator connections answered 503 for exceeding max_connections.",
            http.connectionsRefused);
+}
 
+}  // namespace
+
+std::string renderMetrics(const MetricsSources& s) {
+  Exposition e;
+  buildInfo(e, s.version);
+  socketMetrics(e, s);
+  clientMetrics(e, s);
+  trafficMetrics(e, s);
+  deliveryOutcomeMetrics(e, s.broker->stats());
+  heldStateMetrics(e, *s.broker);
+  storeMetrics(e, *s.store, s.storePath);
+  tlsMetrics(e, s);
+  turnMetrics(e, *s.turns);
+  operatorHttpMetrics(e, s.httpServers);
   processMetrics(e);
   return e.take();
 }
