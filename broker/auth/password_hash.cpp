@@ -77,6 +77,71 @@ bool parseIterations(std::string_view text, std::uint32_t max, std::uint32_t& ou
   return true;
 }
 
+namespace {
+
+// The text fields of a hash after its type: still base64, decoded once the type is known.
+struct EncodedHash {
+  std::string_view salt;
+  std::string_view hash;
+};
+
+// $7$ITERATIONS$SALT$HASH, parts[0] being "7".
+bool parsePbkdf2Fields(const std::string_view* parts, std::size_t count, PasswordHash& parsed,
+                       EncodedHash& encoded, std::string& error) {
+  if (count != 4) {
+    error = "a $7$ hash has the form $7$ITERATIONS$SALT$HASH";
+    return false;
+  }
+  parsed.kind = HashKind::Sha512Pbkdf2;
+  // Mosquitto stores the count as a C int; anything larger would not load there.
+  if (!parseIterations(parts[1], static_cast<std::uint32_t>(std::numeric_limits<int>::max()),
+                       parsed.iterations)) {
+    error = "iteration count '" + std::string(parts[1]) + "' is not a number from 1 to " +
+            std::to_string(std::numeric_limits<int>::max());
+    return false;
+  }
+  if (parsed.iterations > kMaxIterations) {
+    error = "iteration count " + std::to_string(parsed.iterations) + " is above the limit of " +
+            std::to_string(kMaxIterations) +
+            " (each login would stall the broker; rehash with fewer, e.g. midge-passwd -I " +
+            std::to_string(kDefaultIterations) + ")";
+    return false;
+  }
+  encoded = {parts[2], parts[3]};
+  return true;
+}
+
+// $6$SALT$HASH, parts[0] being "6".
+bool parseSha512Fields(const std::string_view* parts, std::size_t count, PasswordHash& parsed,
+                       EncodedHash& encoded, std::string& error) {
+  if (count != 3) {
+    error = "a $6$ hash has the form $6$SALT$HASH";
+    return false;
+  }
+  parsed.kind = HashKind::Sha512;
+  encoded = {parts[1], parts[2]};
+  return true;
+}
+
+bool decodeSaltAndHash(const EncodedHash& encoded, PasswordHash& parsed, std::string& error) {
+  if (!base64Decode(encoded.salt, parsed.salt)) {
+    error = "salt is not valid base64";
+    return false;
+  }
+  if (!base64Decode(encoded.hash, parsed.hash)) {
+    error = "hash is not valid base64";
+    return false;
+  }
+  if (parsed.hash.size() != kHashBytes) {
+    error = "hash is " + std::to_string(parsed.hash.size()) + " bytes, expected " +
+            std::to_string(kHashBytes);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& error) {
   if (text.empty()) {
     error = "empty password hash";
@@ -87,57 +152,18 @@ bool parsePasswordHash(std::string_view text, PasswordHash& out, std::string& er
     return false;
   }
   std::string_view parts[4];
-  std::size_t count = splitDollar(text.substr(1), parts, 4);
+  const std::size_t count = splitDollar(text.substr(1), parts, 4);
   PasswordHash parsed;
-  std::string_view saltText;
-  std::string_view hashText;
+  EncodedHash encoded;
+  bool fieldsOk = false;
   if (parts[0] == "7") {
-    if (count != 4) {
-      error = "a $7$ hash has the form $7$ITERATIONS$SALT$HASH";
-      return false;
-    }
-    parsed.kind = HashKind::Sha512Pbkdf2;
-    // Mosquitto stores the count as a C int; anything larger would not load there.
-    if (!parseIterations(parts[1], static_cast<std::uint32_t>(std::numeric_limits<int>::max()),
-                         parsed.iterations)) {
-      error = "iteration count '" + std::string(parts[1]) + "' is not a number from 1 to " +
-              std::to_string(std::numeric_limits<int>::max());
-      return false;
-    }
-    if (parsed.iterations > kMaxIterations) {
-      error = "iteration count " + std::to_string(parsed.iterations) + " is above the limit of " +
-              std::to_string(kMaxIterations) +
-              " (each login would stall the broker; rehash with fewer, e.g. midge-passwd -I " +
-              std::to_string(kDefaultIterations) + ")";
-      return false;
-    }
-    saltText = parts[2];
-    hashText = parts[3];
+    fieldsOk = parsePbkdf2Fields(parts, count, parsed, encoded, error);
   } else if (parts[0] == "6") {
-    if (count != 3) {
-      error = "a $6$ hash has the form $6$SALT$HASH";
-      return false;
-    }
-    parsed.kind = HashKind::Sha512;
-    saltText = parts[1];
-    hashText = parts[2];
+    fieldsOk = parseSha512Fields(parts, count, parsed, encoded, error);
   } else {
     error = "unknown hash type '$" + std::string(parts[0]) + "$' (expected $6$ or $7$)";
-    return false;
   }
-  if (!base64Decode(saltText, parsed.salt)) {
-    error = "salt is not valid base64";
-    return false;
-  }
-  if (!base64Decode(hashText, parsed.hash)) {
-    error = "hash is not valid base64";
-    return false;
-  }
-  if (parsed.hash.size() != kHashBytes) {
-    error = "hash is " + std::to_string(parsed.hash.size()) + " bytes, expected " +
-            std::to_string(kHashBytes);
-    return false;
-  }
+  if (!fieldsOk || !decodeSaltAndHash(encoded, parsed, error)) return false;
   out = std::move(parsed);
   return true;
 }
