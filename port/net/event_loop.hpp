@@ -144,6 +144,9 @@ class EventLoop final : public Output, public Clock {
   bool init(std::string& error);
 
   void accept(Listener& listener, int fd, const std::string& peer);
+  const char* acceptRefusal(const Listener& listener, const std::string& peer);
+  Socket* adoptSocket(Listener& listener, int fd, const std::string& peer);
+  void beginHandshake(Socket& c, const std::string& where);
   bool admitTlsHandshake(const std::string& peer);
   void announceOpen(Socket& c);
   bool deliverWire(Socket& c, Bytes wire);  // true if the engine heard of anything

@@ -51,19 +51,7 @@ void EventLoop::Callbacks::onSocketTimer(evutil_socket_t, short, void* connectio
 
 void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   const std::string where = "listener " + std::to_string(listener.spec.index);
-  const char* refusal = nullptr;
-  if (stopping_) {
-    refusal = "shutting down";
-  } else if (listener.spec.maxConnections != 0 &&
-             listener.active >= listener.spec.maxConnections) {
-    refusal = "listener is at its connection limit";
-  } else if (options_.maxConnectionsGlobal != 0 &&
-             sockets_.size() >= options_.maxConnectionsGlobal) {
-    refusal = "broker is at its global connection limit";
-  } else if (listener.spec.tls != nullptr && !admitTlsHandshake(peer)) {
-    refusal = "too many TLS handshakes from this address (max_connect_rate)";
-  }
-  if (refusal != nullptr) {
+  if (const char* refusal = acceptRefusal(listener, peer)) {
     // Accepting and closing at once tells the client now, instead of leaving it in the
     // backlog until its own connect timeout.
     ++counters_.connectionsRefused;
@@ -71,6 +59,37 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
     log(LogLevel::Warning, "refused connection from " + peer + " on " + where + ": " + refusal);
     return;
   }
+  Socket* c = adoptSocket(listener, fd, peer);
+  if (c == nullptr) return;
+  if (listener.spec.tls != nullptr) {
+    beginHandshake(*c, where);
+    return;
+  }
+  log(LogLevel::Debug, "accepted " + Callbacks::describe(*c) + " on " + where);
+  announceOpen(*c);
+  markTurn();
+}
+
+// Why a just-accepted socket must be closed at once, or nullptr to keep it.
+const char* EventLoop::acceptRefusal(const Listener& listener, const std::string& peer) {
+  if (stopping_) return "shutting down";
+  if (listener.spec.maxConnections != 0 && listener.active >= listener.spec.maxConnections) {
+    return "listener is at its connection limit";
+  }
+  if (options_.maxConnectionsGlobal != 0 && sockets_.size() >= options_.maxConnectionsGlobal) {
+    return "broker is at its global connection limit";
+  }
+  // Last, because it counts the attempt: a socket refused above must not use up its
+  // address's handshake budget.
+  if (listener.spec.tls != nullptr && !admitTlsHandshake(peer)) {
+    return "too many TLS handshakes from this address (max_connect_rate)";
+  }
+  return nullptr;
+}
+
+// Makes the descriptor a Socket the loop watches and counts; nullptr (descriptor closed)
+// if libevent cannot watch it.
+EventLoop::Socket* EventLoop::adoptSocket(Listener& listener, int fd, const std::string& peer) {
   int on = 1;
   // MQTT packets are small and latency matters more than segment count.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -83,7 +102,7 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
     if (c.io != nullptr) event_free(c.io);
     evutil_closesocket(fd);
     log(LogLevel::Error, "cannot set up connection from " + peer + ": out of memory");
-    return;
+    return nullptr;
   }
   c.interest = EV_READ;
   c.id = nextId_++;
@@ -92,24 +111,22 @@ void EventLoop::accept(Listener& listener, int fd, const std::string& peer) {
   sockets_.emplace(c.id, std::move(owned));
   ++listener.active;
   ++counters_.connectionsAccepted;
+  return &c;
+}
 
-  if (listener.spec.tls != nullptr) {
-    c.filter = listener.spec.tls->create();
-    if (c.filter == nullptr) {
-      ++counters_.tlsFailures;
-      log(LogLevel::Error, Callbacks::describe(c) + ": cannot create a stream filter");
-      destroy(c, false);
-      return;
-    }
-    c.state = SocketState::Handshaking;
-    armTimer(c, listener.spec.tlsHandshakeTimeoutMs);
-    log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where + ", " +
-                             c.filter->protocolName() + " handshake");
+// The engine hears of a TLS socket only once its handshake is done (announceOpen).
+void EventLoop::beginHandshake(Socket& c, const std::string& where) {
+  c.filter = c.listener->spec.tls->create();
+  if (c.filter == nullptr) {
+    ++counters_.tlsFailures;
+    log(LogLevel::Error, Callbacks::describe(c) + ": cannot create a stream filter");
+    destroy(c, false);
     return;
   }
-  log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where);
-  announceOpen(c);
-  markTurn();
+  c.state = SocketState::Handshaking;
+  armTimer(c, c.listener->spec.tlsHandshakeTimeoutMs);
+  log(LogLevel::Debug, "accepted " + Callbacks::describe(c) + " on " + where + ", " +
+                           c.filter->protocolName() + " handshake");
 }
 
 // The one place a socket becomes known to the engine, with everything the engine is told
