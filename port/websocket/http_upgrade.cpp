@@ -183,24 +183,25 @@ UpgradeAnswer notHttp() {
   return refuse(400, "not an HTTP request (an MQTT client on a WebSockets listener?)");
 }
 
-UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& options) {
-  const std::size_t lineEnd = request.find(kCrLf);
-  const std::string_view requestLine = request.substr(0, lineEnd);
+namespace {
+
+constexpr std::string_view kMalformedRequestLine =
+    "malformed HTTP request line (not an HTTP client?)";
+
+// A refusal unless the line is "GET <target> HTTP/1.1".
+std::optional<UpgradeAnswer> refuseRequestLine(std::string_view requestLine) {
   const std::size_t firstSpace = requestLine.find(' ');
   const std::size_t lastSpace = requestLine.rfind(' ');
-  if (lineEnd == std::string_view::npos || firstSpace == std::string_view::npos ||
-      firstSpace == lastSpace || firstSpace == 0) {
-    return refuse(400, "malformed HTTP request line (not an HTTP client?)");
+  if (firstSpace == std::string_view::npos || firstSpace == lastSpace || firstSpace == 0) {
+    return refuse(400, std::string(kMalformedRequestLine));
   }
   const std::string_view method = requestLine.substr(0, firstSpace);
   const std::string_view target = requestLine.substr(firstSpace + 1, lastSpace - firstSpace - 1);
   const std::string_view version = requestLine.substr(lastSpace + 1);
   if (target.empty() || target.find(' ') != std::string_view::npos) {
-    return refuse(400, "malformed HTTP request line (not an HTTP client?)");
+    return refuse(400, std::string(kMalformedRequestLine));
   }
-  if (version.substr(0, 5) != "HTTP/") {
-    return refuse(400, "malformed HTTP request line (not an HTTP client?)");
-  }
+  if (version.substr(0, 5) != "HTTP/") return refuse(400, std::string(kMalformedRequestLine));
   if (version != "HTTP/1.1") {
     return refuse(505, "WebSockets need HTTP/1.1; the request used " + std::string(version));
   }
@@ -208,9 +209,13 @@ UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& op
     return refuse(405, "WebSocket upgrades use GET; the request used " + std::string(method),
                   "Allow: GET\r\n");
   }
-  RequestHeaders headers;
-  const std::string malformed = readHeaders(request.substr(lineEnd + kCrLf.size()), headers);
-  if (!malformed.empty()) return refuse(400, "malformed HTTP request: " + malformed);
+  return std::nullopt;
+}
+
+// A refusal unless the headers ask for a version 13 WebSocket with a valid key, from an
+// allowed origin.
+std::optional<UpgradeAnswer> refuseUpgradeHeaders(const RequestHeaders& headers,
+                                                  const WebSocketOptions& options) {
   constexpr std::string_view kUpgradeHeaders = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
   if (!headers.upgrade || !listsToken(*headers.upgrade, "websocket")) {
     return refuse(426, "no 'Upgrade: websocket' header: this port speaks MQTT over WebSockets only",
@@ -236,6 +241,33 @@ UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& op
                                       : std::string("no Origin header, and websockets_origin "
                                                     "allows listed origins only"));
   }
+  return std::nullopt;
+}
+
+UpgradeAnswer switchingProtocols(std::string_view key,
+                                 const std::optional<std::string>& subprotocol) {
+  UpgradeAnswer answer;
+  answer.accepted = true;
+  answer.status = 101;
+  answer.subprotocol = subprotocol.value_or("");
+  answer.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                    acceptKeyFor(key) + "\r\n";
+  if (subprotocol) answer.response += "Sec-WebSocket-Protocol: " + *subprotocol + "\r\n";
+  answer.response += "\r\n";
+  return answer;
+}
+
+}  // namespace
+
+UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& options) {
+  const std::size_t lineEnd = request.find(kCrLf);
+  if (lineEnd == std::string_view::npos) return refuse(400, std::string(kMalformedRequestLine));
+  if (auto refusal = refuseRequestLine(request.substr(0, lineEnd))) return std::move(*refusal);
+  RequestHeaders headers;
+  const std::string malformed = readHeaders(request.substr(lineEnd + kCrLf.size()), headers);
+  if (!malformed.empty()) return refuse(400, "malformed HTTP request: " + malformed);
+  if (auto refusal = refuseUpgradeHeaders(headers, options)) return std::move(*refusal);
   std::optional<std::string> subprotocol;
   if (!headers.protocols.empty()) {
     subprotocol = chooseSubprotocol(headers.protocols);
@@ -244,16 +276,7 @@ UpgradeAnswer answerUpgrade(std::string_view request, const WebSocketOptions& op
                              headers.protocols + "; expected mqtt)");
     }
   }
-  UpgradeAnswer answer;
-  answer.accepted = true;
-  answer.status = 101;
-  answer.subprotocol = subprotocol.value_or("");
-  answer.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                    "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                    acceptKeyFor(*headers.key) + "\r\n";
-  if (subprotocol) answer.response += "Sec-WebSocket-Protocol: " + *subprotocol + "\r\n";
-  answer.response += "\r\n";
-  return answer;
+  return switchingProtocols(*headers.key, subprotocol);
 }
 
 }  // namespace midge::port::websocket
