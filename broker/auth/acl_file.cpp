@@ -188,6 +188,29 @@ std::vector<AclPatternPiece> splitPattern(std::string_view pattern, bool& usesCl
   return pieces;
 }
 
+// Reads "[ACCESS] FILTER" after topic or pattern. Returns the problem, or "" when the line
+// holds a valid filter (access defaults to readwrite).
+std::string readRule(std::string_view keyword, std::string_view rest, std::string_view& filter,
+                     std::uint8_t& access) {
+  if (rest.empty()) return "'" + std::string(keyword) + "' needs a topic filter";
+  std::string_view word = firstWord(rest, filter);
+  access = kRead | kWrite;
+  if (filter.empty()) {
+    // "topic read" alone would be the topic "read" for Mosquitto; far more likely a typo.
+    if (parseAccess(word, access)) {
+      return "access '" + std::string(word) + "' is not followed by a topic filter";
+    }
+    filter = word;
+  } else if (!parseAccess(word, access)) {
+    return "unknown access '" + std::string(word) +
+           "' (expected read, write, readwrite or deny)";
+  }
+  if (const char* problem = filterProblem(filter)) {
+    return "invalid topic filter '" + std::string(filter) + "': " + problem;
+  }
+  return {};
+}
+
 }  // namespace
 
 bool AclFile::load(const std::string& path, AclFile& out, std::string& error) {
@@ -221,48 +244,40 @@ bool AclFile::parse(std::string_view text, std::string_view sourceName, AclFile&
       return fail("unknown keyword '" + std::string(keyword) +
                   "' (expected topic, pattern or user)");
     }
-    if (rest.empty()) return fail("'" + std::string(keyword) + "' needs a topic filter");
     std::string_view filter;
-    std::string_view word = firstWord(rest, filter);
-    std::uint8_t access = kRead | kWrite;
-    if (filter.empty()) {
-      // "topic read" alone would be the topic "read" for Mosquitto; far more likely a typo.
-      if (parseAccess(word, access)) {
-        return fail("access '" + std::string(word) + "' is not followed by a topic filter");
-      }
-      filter = word;
-    } else if (!parseAccess(word, access)) {
-      return fail("unknown access '" + std::string(word) +
-                  "' (expected read, write, readwrite or deny)");
-    }
-    if (const char* problem = filterProblem(filter)) {
-      return fail("invalid topic filter '" + std::string(filter) + "': " + problem);
-    }
+    std::uint8_t access = 0;
+    const std::string problem = readRule(keyword, rest, filter, access);
+    if (!problem.empty()) return fail(problem);
     if (keyword == "topic") {
       (access == kDeny ? section->denies : section->grants)
           .push_back({std::string(filter), access});
-      continue;
+    } else {
+      parsed.addPattern(filter, access, sourceName, lines.lineNumber());
     }
-    PatternRule rule;
-    bool insideLevel = false;
-    rule.pieces = splitPattern(filter, rule.usesClientId, rule.usesUsername, insideLevel);
-    rule.access = access;
-    if (!rule.usesClientId && !rule.usesUsername) {
-      parsed.warnings_.push_back(located(sourceName, lines.lineNumber(),
-                                         "pattern '" + std::string(filter) +
-                                             "' contains neither %c nor %u and applies to "
-                                             "every client"));
-    }
-    if (insideLevel) {
-      parsed.warnings_.push_back(located(
-          sourceName, lines.lineNumber(),
-          "pattern '" + std::string(filter) +
-              "' uses %c or %u inside a level; substituted as text, as Mosquitto 2.0 does"));
-    }
-    (access == kDeny ? parsed.patternDenies_ : parsed.patternGrants_).push_back(std::move(rule));
   }
   out = std::move(parsed);
   return true;
+}
+
+void AclFile::addPattern(std::string_view filter, std::uint8_t access,
+                         std::string_view sourceName, std::size_t lineNumber) {
+  PatternRule rule;
+  bool insideLevel = false;
+  rule.pieces = splitPattern(filter, rule.usesClientId, rule.usesUsername, insideLevel);
+  rule.access = access;
+  if (!rule.usesClientId && !rule.usesUsername) {
+    warnings_.push_back(located(sourceName, lineNumber,
+                                "pattern '" + std::string(filter) +
+                                    "' contains neither %c nor %u and applies to "
+                                    "every client"));
+  }
+  if (insideLevel) {
+    warnings_.push_back(located(
+        sourceName, lineNumber,
+        "pattern '" + std::string(filter) +
+            "' uses %c or %u inside a level; substituted as text, as Mosquitto 2.0 does"));
+  }
+  (access == kDeny ? patternDenies_ : patternGrants_).push_back(std::move(rule));
 }
 
 bool AclFile::allowed(std::string_view clientId, std::optional<std::string_view> username,

@@ -75,6 +75,8 @@ class AclFile {
     std::uint8_t access = 0;  // as TopicRule::access
   };
 
+  void addPattern(std::string_view filter, std::uint8_t access, std::string_view sourceName,
+                  std::size_t lineNumber);
   static bool sectionDecides(const Section& section, std::string_view topic, std::uint8_t bit,
                              bool& verdict);
   bool patternsAllow(std::string_view clientId, std::optional<std::string_view> username,
