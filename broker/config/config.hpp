@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/config/bridge.hpp"
 #include "core/engine/config.hpp"
 
 namespace midge::config {
@@ -190,6 +191,8 @@ struct Config {
   bool connectionMessages = engineDefaults().connectionMessages;
   std::string pidFile;
   std::string user;  // drop privileges to this user when started as root; empty: unset
+
+  std::vector<Bridge> bridges;  // `connection` sections, in file order
 
   std::vector<std::string> filesRead;  // main file then include_dir files, in load order
 };
