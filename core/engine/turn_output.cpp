@@ -48,14 +48,13 @@ void TurnOutput::flushEarlyIfLarge(ConnectionId id, TurnBuffer& turn) {
 // not leave before that id is on disk). Other turns owe the store nothing: a disk that
 // is still full then fails only the turns that need it.
 bool TurnOutput::mustResync() const {
-  if (!storeLagsBehind_) return false;
   if (store_.hasPendingWrites()) return true;
   return std::any_of(dirty_.begin(), dirty_.end(),
                      [&](ConnectionId id) { return participants_.lagsBehind(id); });
 }
 
 void TurnOutput::commitAndFlush() {
-  if (mustResync()) participants_.resyncStore();
+  if (storeLagsBehind_ && mustResync()) participants_.resyncStore();
   bool committed = true;
   if (store_.hasPendingWrites()) {
     Status status = store_.commit();
@@ -79,10 +78,11 @@ void TurnOutput::commitAndFlush() {
 
 void TurnOutput::flush(ConnectionId id, TurnBuffer& turn, bool committed) {
   turn.dirty = false;
-  // A session that is not durable has no records to lack: its deliveries may leave.
-  const bool involved = turn.wroteToStore || participants_.lagsBehind(id);
+  // A session that is not durable has no records to lack: its deliveries may leave. Asked
+  // only after a failed commit: the question costs a lookup per connection per turn.
+  const bool involved = !committed && (turn.wroteToStore || participants_.lagsBehind(id));
   turn.wroteToStore = false;
-  if (!committed && involved) {
+  if (involved) {
     // Nothing of this turn may leave: neither the acks of the writers (they resend after
     // reconnecting) nor the deliveries whose records were rolled back (a QoS 2 message
     // received now and again after the publisher's resend would arrive twice). The

@@ -78,7 +78,7 @@ class TurnOutput final : private StoreWriteListener {
 
  private:
   void onStoreWrite() override;
-  bool mustResync() const;
+  bool mustResync() const;  // only asked while storeLagsBehind_
   void flush(ConnectionId id, TurnBuffer& turn, bool committed);
 
   Output& output_;
