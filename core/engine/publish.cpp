@@ -173,95 +173,37 @@ MessagePtr Broker::makeMessage(std::string_view topic, Bytes payload,
   return message;
 }
 
-std::size_t Broker::routeMessage(const MessagePtr& message) {
-  matches_.clear();
-  tree_.match(
-      message->topic, [&](const topic::Subscription& match) { matches_.push_back(match); },
-      [&](topic::SubscriberId candidate) {
-        Session* session = sessions_.byIndex(candidate);
-        if (session == nullptr) return false;
-        Connection* connection = onlineConnection(*session);
-        return connection != nullptr && !windowFull(*session, *connection) &&
-               !output_.congested(connection->id);
-      });
-  if (matches_.empty()) return 0;
-  if (matches_.size() > 1) {
-    std::stable_sort(matches_.begin(), matches_.end(),
-                     [](const topic::Subscription& a, const topic::Subscription& b) {
-                       return a.subscriber < b.subscriber;
-                     });
-  }
-  std::size_t receivers = 0;
-  for (std::size_t i = 0; i < matches_.size();) {
-    const topic::SubscriberId subscriber = matches_[i].subscriber;
-    std::size_t end = i;
-    while (end < matches_.size() && matches_[end].subscriber == subscriber) ++end;
-    Session* session = sessions_.byIndex(subscriber);
-    if (session == nullptr) {
-      i = end;
-      continue;
-    }
-    ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
-    // A session whose owner is not known yet (restored from a store without identities)
-    // is checked when the message leaves the queue, under the identity it has by then.
-    if (session->identityKnown && !authenticator_.allowReceive(identity, message->topic)) {
-      i = end;
-      continue;
-    }
-    // One copy per client for its ordinary subscriptions, with the highest QoS and every
-    // subscription identifier (MQTT 5 3.3.4); each shared match is its own delivery.
-    int mergedQos = -1;
-    bool retainAsPublished = false;
-    std::vector<std::uint32_t> identifiers;
-    for (std::size_t k = i; k < end; ++k) {
-      const topic::Subscription& match = matches_[k];
-      const std::uint8_t grantedQos = codec::subscriptionQos(match.options);
-      if (match.shared) {
-        std::vector<std::uint32_t> sharedIds;
-        if (match.identifier != 0) sharedIds.push_back(match.identifier);
-        deliver(*session, message, std::min(message->qos, grantedQos),
-                codec::subscriptionRetainAsPublished(match.options) && message->retain,
-                std::move(sharedIds));
-        ++receivers;
-        continue;
-      }
-      if (codec::subscriptionNoLocal(match.options) && session->index == message->publisher) {
-        continue;
-      }
-      mergedQos = std::max<int>(mergedQos, grantedQos);
-      retainAsPublished =
-          retainAsPublished || codec::subscriptionRetainAsPublished(match.options);
-      if (match.identifier != 0) identifiers.push_back(match.identifier);
-    }
-    if (mergedQos >= 0) {
-      const std::uint8_t qos = config_.upgradeOutgoingQos
-                                   ? static_cast<std::uint8_t>(mergedQos)
-                                   : std::min(message->qos, static_cast<std::uint8_t>(mergedQos));
-      deliver(*session, message, qos, retainAsPublished && message->retain,
-              std::move(identifiers));
-      ++receivers;
-    }
-    i = end;
-  }
-  return receivers;
+bool Broker::canTakeNow(SessionIndex index) {
+  Session* session = sessions_.byIndex(index);
+  if (session == nullptr) return false;
+  Connection* connection = onlineConnection(*session);
+  return connection != nullptr && !windowFull(*session, *connection) &&
+         !output_.congested(connection->id);
+}
+
+bool Broker::mayReceive(SessionIndex index, const Message& message) {
+  const Session* session = sessions_.byIndex(index);
+  if (session == nullptr) return false;
+  // A session whose owner is not known yet (restored from a store without identities)
+  // is checked when the message leaves the queue, under the identity it has by then.
+  if (!session->identityKnown) return true;
+  ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
+  return authenticator_.allowReceive(identity, message.topic);
+}
+
+void Broker::deliverTo(SessionIndex index, const MessagePtr& message, std::uint8_t qos,
+                       bool retain, std::vector<std::uint32_t> subscriptionIds) {
+  // mayReceive has just found the session: the router asks nothing in between.
+  deliver(*sessions_.byIndex(index), message, qos, retain, std::move(subscriptionIds));
 }
 
 void Broker::updateRetained(const MessagePtr& message, bool persist) {
-  if (MessagePtr* existing = retained_.find(message->topic)) {
-    retainedBytes_ -= (*existing)->footprint();
-    memoryUsed_ -= (*existing)->footprint();
-    if (message->payload.empty()) {
-      retained_.erase(message->topic);
-      if (persist) store_.deleteRetained(message->topic);
-      return;
-    }
-  } else if (message->payload.empty()) {
-    return;
-  }
-  retained_.insertOrAssign(message->topic, message);
-  retainedBytes_ += message->footprint();
-  addMemory(message->footprint());
-  if (persist) {
+  const Router::RetainChange change = router_.retain(message);
+  memoryUsed_ -= change.releasedBytes;
+  if (change.stored) addMemory(change.addedBytes);
+  if (!persist) return;
+  if (change.cleared) store_.deleteRetained(message->topic);
+  if (change.stored) {
     persistMessage(message);
     store_.saveRetained({message->topic, message->id});
   }

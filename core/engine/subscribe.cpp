@@ -97,12 +97,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
     const auto qos = static_cast<std::uint8_t>(
         std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
     const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
-    topic::Subscription subscription;
-    subscription.subscriber = session.index;
-    subscription.options = options;
-    subscription.shared = shared;
-    subscription.identifier = identifier;
-    const bool existed = tree_.subscribe(request.filter, subscription);
+    const bool existed = router_.subscribe(request.filter, session.index, options, identifier);
     SubscriptionEntry entry{options, identifier};
     session.subscriptions[std::string(request.filter)] = entry;
     if (session.durable()) {
@@ -130,27 +125,17 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
 
 void Broker::deliverRetained(Session& session, std::string_view filter,
                           const SubscriptionEntry& entry, std::size_t& budget) {
-  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
-  std::vector<std::string> expired;
   std::vector<MessagePtr> toSend;
-  retained_.forEachMatching(filter, [&](std::string_view topicName, MessagePtr& message) {
-    if (messageExpired(*message)) {
-      expired.emplace_back(topicName);
-      return;
-    }
-    if (authenticator_.allowReceive(identity, topicName)) toSend.push_back(message);
-  });
+  std::vector<std::string> expired;
+  memoryUsed_ -= router_.retainedFor(filter, clock_.wallSeconds(), toSend, expired);
   for (const std::string& topicName : expired) {
-    MessagePtr* message = retained_.find(topicName);
-    if (message == nullptr) continue;
-    retainedBytes_ -= (*message)->footprint();
-    memoryUsed_ -= (*message)->footprint();
-    retained_.erase(topicName);
     store_.deleteRetained(topicName);
     ++stats_.messagesExpired;
   }
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   const std::uint8_t grantedQos = codec::subscriptionQos(entry.options);
   for (const MessagePtr& message : toSend) {
+    if (!authenticator_.allowReceive(identity, message->topic)) continue;
     std::vector<std::uint32_t> identifiers;
     if (entry.identifier != 0) identifiers.push_back(entry.identifier);
     // Retained messages sent because of a subscription always carry RETAIN=1.
@@ -170,7 +155,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
     ReasonCode reason = ReasonCode::Success;
     if (!topic::validateTopicFilter(filter).ok()) {
       reason = ReasonCode::TopicFilterInvalid;
-    } else if (tree_.unsubscribe(filter, session.index)) {
+    } else if (router_.unsubscribe(filter, session.index)) {
       log(LogLevel::Unsubscribe, session.clientId + " " + std::string(filter));
       auto it = session.subscriptions.find(filter);
       if (it != session.subscriptions.end()) session.subscriptions.erase(it);
@@ -185,7 +170,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
 
 void Broker::removeAllSubscriptions(Session& session) {
   for (const auto& subscription : session.subscriptions) {
-    tree_.unsubscribe(subscription.first, session.index);
+    router_.unsubscribe(subscription.first, session.index);
   }
   session.subscriptions.clear();
 }
