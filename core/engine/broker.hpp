@@ -136,6 +136,11 @@ class Broker final : public ConnectionEvents,
 
   // publish.cpp
   void handlePublish(Connection& connection, codec::Publish& publish);
+  bool checkPublishProtocol(Connection& connection, codec::Publish& publish);
+  bool admitQos2(Connection& connection, const codec::Publish& publish);
+  bool admitPublishPolicy(Connection& connection, const codec::Publish& publish);
+  void refusePublish(Connection& connection, const codec::Publish& publish, ReasonCode reason);
+  void takePublish(Connection& connection, const codec::Publish& publish);
   void handlePuback(Connection& connection, const codec::Ack& ack);
   void handlePubrec(Connection& connection, const codec::Ack& ack);
   void handlePubrel(Connection& connection, const codec::Ack& ack);
@@ -169,7 +174,9 @@ class Broker final : public ConnectionEvents,
   void wantsPump(Connection& connection);
   void pumpAfterFlush();
   void pumpQueue(Session& session);
+  bool sendDeferredResends(Session& session, Connection& connection);
   bool queuePublish(Connection& connection, Delivery& delivery, bool dup);
+  std::string_view useTopicAlias(Connection& connection, codec::Publish& publish);
   void queuePubrel(Connection& connection, std::uint16_t packetId);
   Connection* onlineConnection(const Session& session);
   std::uint16_t allocatePacketId(Session& session);
@@ -184,6 +191,18 @@ class Broker final : public ConnectionEvents,
 
   // subscribe.cpp
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
+  enum class FilterVerdict : std::uint8_t { Admitted, Refused, ConnectionClosed };
+  FilterVerdict checkFilter(Connection& connection, const codec::SubscribeEntry& request,
+                            codec::Suback& suback);
+  FilterVerdict checkFilterAllowed(Connection& connection, const codec::SubscribeEntry& request,
+                                   codec::Suback& suback);
+  struct RetainedRequest {
+    std::string_view filter;
+    SubscriptionEntry entry;
+  };
+  void addSubscription(Session& session, const Connection& connection,
+                       const codec::SubscribeEntry& request, std::uint32_t identifier,
+                       codec::Suback& suback, std::vector<RetainedRequest>& retainedRequests);
   void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
   // budget: retained messages this SUBSCRIBE may still send at once; the rest are queued.
   void deliverRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
