@@ -22,6 +22,7 @@
 #include "core/engine/config.hpp"
 #include "core/engine/connection.hpp"
 #include "core/engine/io.hpp"
+#include "core/engine/router.hpp"
 #include "core/engine/session.hpp"
 #include "core/engine/session_registry.hpp"
 #include "core/engine/stats.hpp"
@@ -29,13 +30,13 @@
 #include "core/engine/tracking_store.hpp"
 #include "core/engine/turn_output.hpp"
 #include "core/store/store.hpp"
-#include "core/topic/subscription_tree.hpp"
 #include "core/topic/topic.hpp"
-#include "core/topic/topic_index.hpp"
 
 namespace midge {
 
-class Broker final : public ConnectionEvents, private TurnOutput::Participants {
+class Broker final : public ConnectionEvents,
+                     private TurnOutput::Participants,
+                     private Router::Recipients {
  public:
   Broker(const EngineConfig& config, store::Store& store, Output& output, const Clock& clock,
          Authenticator& authenticator);
@@ -69,10 +70,10 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   const Stats& stats() const { return stats_; }
   std::size_t connectedClients() const { return connectedClients_; }
   std::size_t sessionCount() const { return sessions_.size(); }
-  std::size_t retainedCount() const { return retained_.size(); }
-  std::size_t subscriptionCount() const { return tree_.subscriptionCount(); }
+  std::size_t retainedCount() const { return router_.retainedCount(); }
+  std::size_t subscriptionCount() const { return router_.subscriptionCount(); }
   std::size_t memoryUsed() const { return memoryUsed_; }
-  std::size_t retainedBytes() const { return retainedBytes_; }
+  std::size_t retainedBytes() const { return router_.retainedBytes(); }
   // Read by the metrics endpoint and $SYS; walks every session, so callers sample it
   // (once per scrape or sys_interval), never per message.
   struct HeldMessages {
@@ -135,6 +136,11 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
 
   // publish.cpp
   void handlePublish(Connection& connection, codec::Publish& publish);
+  bool checkPublishProtocol(Connection& connection, codec::Publish& publish);
+  bool admitQos2(Connection& connection, const codec::Publish& publish);
+  bool admitPublishPolicy(Connection& connection, const codec::Publish& publish);
+  void refusePublish(Connection& connection, const codec::Publish& publish, ReasonCode reason);
+  void takePublish(Connection& connection, const codec::Publish& publish);
   void handlePuback(Connection& connection, const codec::Ack& ack);
   void handlePubrec(Connection& connection, const codec::Ack& ack);
   void handlePubrel(Connection& connection, const codec::Ack& ack);
@@ -143,8 +149,13 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   MessagePtr makeMessage(std::string_view topic, Bytes payload,
                          std::vector<std::uint8_t> properties, std::uint8_t qos, bool retain,
                          std::int64_t expiresAt, SessionIndex publisher);
-  std::size_t routeMessage(const MessagePtr& message);
+  std::size_t routeMessage(const MessagePtr& message) { return router_.route(message); }
   void updateRetained(const MessagePtr& message, bool persist);
+  // Router::Recipients
+  bool canTakeNow(SessionIndex index) override;
+  bool mayReceive(SessionIndex index, const Message& message) override;
+  void deliverTo(SessionIndex index, const MessagePtr& message, std::uint8_t qos, bool retain,
+                 std::vector<std::uint32_t> subscriptionIds) override;
   void queueAck(Connection& connection, codec::PacketType type, std::uint16_t packetId,
                ReasonCode reason);
 
@@ -163,7 +174,9 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   void wantsPump(Connection& connection);
   void pumpAfterFlush();
   void pumpQueue(Session& session);
+  bool sendDeferredResends(Session& session, Connection& connection);
   bool queuePublish(Connection& connection, Delivery& delivery, bool dup);
+  std::string_view useTopicAlias(Connection& connection, codec::Publish& publish);
   void queuePubrel(Connection& connection, std::uint16_t packetId);
   Connection* onlineConnection(const Session& session);
   std::uint16_t allocatePacketId(Session& session);
@@ -178,6 +191,18 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
 
   // subscribe.cpp
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
+  enum class FilterVerdict : std::uint8_t { Admitted, Refused, ConnectionClosed };
+  FilterVerdict checkFilter(Connection& connection, const codec::SubscribeEntry& request,
+                            codec::Suback& suback);
+  FilterVerdict checkFilterAllowed(Connection& connection, const codec::SubscribeEntry& request,
+                                   codec::Suback& suback);
+  struct RetainedRequest {
+    std::string_view filter;
+    SubscriptionEntry entry;
+  };
+  void addSubscription(Session& session, const Connection& connection,
+                       const codec::SubscribeEntry& request, std::uint32_t identifier,
+                       codec::Suback& suback, std::vector<RetainedRequest>& retainedRequests);
   void handleUnsubscribe(Connection& connection, const codec::Unsubscribe& unsubscribe);
   // budget: retained messages this SUBSCRIBE may still send at once; the rest are queued.
   void deliverRetained(Session& session, std::string_view filter, const SubscriptionEntry& entry,
@@ -216,13 +241,10 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
 
   std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   SessionRegistry sessions_;
-  topic::SubscriptionTree tree_;
-  topic::TopicIndex<MessagePtr> retained_;
-  std::size_t retainedBytes_ = 0;
+  Router router_{*this, config_.upgradeOutgoingQos};
 
   std::vector<ConnectionId> pumpAfterFlush_;
   std::vector<ConnectionId> pendingCloses_;
-  std::vector<topic::Subscription> matches_;
   std::vector<std::uint8_t> scratch_;
 
   struct ConnectRate {

@@ -137,22 +137,7 @@ void Broker::pumpQueue(Session& session) {
   Connection* connection = onlineConnection(session);
   if (connection == nullptr) return;
   // Deferred resends go first: they are older than anything queued.
-  for (auto it = session.inflight.begin();
-       session.resendsPending != 0 && it != session.inflight.end();) {
-    if (!it->resendPending) {
-      ++it;
-      continue;
-    }
-    if (output_.congested(connection->id) || windowFull(session, *connection)) return;
-    it->resendPending = false;
-    --session.resendsPending;
-    if (!queuePublish(*connection, *it, true)) {
-      forgetDelivery(session, *it);  // too large for this connection's Maximum Packet Size
-      it = eraseInflight(session, it);
-      continue;
-    }
-    ++it;
-  }
+  if (!sendDeferredResends(session, *connection)) return;
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   while (!session.queue.empty() && !output_.congested(connection->id)) {
     Delivery& front = session.queue.front();
@@ -192,6 +177,27 @@ void Broker::pumpQueue(Session& session) {
   }
 }
 
+// false: the window or the socket is full before every deferred resend left.
+bool Broker::sendDeferredResends(Session& session, Connection& connection) {
+  for (auto it = session.inflight.begin();
+       session.resendsPending != 0 && it != session.inflight.end();) {
+    if (!it->resendPending) {
+      ++it;
+      continue;
+    }
+    if (output_.congested(connection.id) || windowFull(session, connection)) return false;
+    it->resendPending = false;
+    --session.resendsPending;
+    if (!queuePublish(connection, *it, true)) {
+      forgetDelivery(session, *it);  // too large for this connection's Maximum Packet Size
+      it = eraseInflight(session, it);
+      continue;
+    }
+    ++it;
+  }
+  return true;
+}
+
 bool Broker::queuePublish(Connection& connection, Delivery& delivery, bool dup) {
   const Message& message = *delivery.message;
   codec::Publish publish;
@@ -217,21 +223,7 @@ bool Broker::queuePublish(Connection& connection, Delivery& delivery, bool dup) 
       // A resend (DUP) of a PUBLISH the client may already hold is never dropped for
       // expiry: the QoS flow must complete (MQTT 5 4.3.3-7).
     }
-    if (connection.clientTopicAliasMaximum != 0) {
-      // Aliases save the topic bytes on every later message: worth it on constrained links.
-      auto& aliases = connection.extra().outboundTopicAliases;
-      auto alias = aliases.find(std::string_view(message.topic));
-      if (alias != aliases.end()) {
-        properties.topicAlias = alias->second;
-        publish.topic = std::string_view();
-      } else if (aliases.size() < std::min(connection.clientTopicAliasMaximum,
-                                           config_.maxOutboundTopicAliases)) {
-        const auto next = static_cast<std::uint16_t>(aliases.size() + 1);
-        aliases.emplace(message.topic, next);
-        properties.topicAlias = next;
-        newAlias = message.topic;
-      }
-    }
+    if (connection.clientTopicAliasMaximum != 0) newAlias = useTopicAlias(connection, publish);
   }
   flushEarlyIfLarge(connection);
   std::vector<std::uint8_t>& out = turn_.buffer(connection.id, connection.turn);
@@ -252,6 +244,26 @@ bool Broker::queuePublish(Connection& connection, Delivery& delivery, bool dup) 
   ++stats_.messagesSentByQos[delivery.qos > 2 ? 2 : delivery.qos];
   stats_.payloadBytesSentByQos[delivery.qos > 2 ? 2 : delivery.qos] += message.payload.size();
   return true;
+}
+
+// Aliases save the topic bytes on every later message: worth it on constrained links.
+// Returns the topic if this PUBLISH sets a new alias (undone if the PUBLISH is dropped).
+std::string_view Broker::useTopicAlias(Connection& connection, codec::Publish& publish) {
+  auto& aliases = connection.extra().outboundTopicAliases;
+  auto alias = aliases.find(publish.topic);
+  if (alias != aliases.end()) {
+    publish.properties.topicAlias = alias->second;
+    publish.topic = std::string_view();
+    return std::string_view();
+  }
+  if (aliases.size() >= std::min(connection.clientTopicAliasMaximum,
+                                 config_.maxOutboundTopicAliases)) {
+    return std::string_view();
+  }
+  const auto next = static_cast<std::uint16_t>(aliases.size() + 1);
+  aliases.emplace(publish.topic, next);
+  publish.properties.topicAlias = next;
+  return publish.topic;
 }
 
 void Broker::queuePubrel(Connection& connection, std::uint16_t packetId) {

@@ -20,70 +20,84 @@ bool isSysTopic(std::string_view topic) {
   return topic == "$SYS" || topic.rfind("$SYS/", 0) == 0;
 }
 
+codec::PacketType ackTypeFor(const codec::Publish& publish) {
+  return publish.qos == 2 ? codec::PacketType::Pubrec : codec::PacketType::Puback;
+}
+
 }  // namespace
 
 void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
-  Session& session = *connection.session;
-  const bool v5 = isV5(connection);
+  const std::size_t qosIndex = publish.qos > 2 ? 2 : publish.qos;
   ++stats_.messagesReceived;
-  ++stats_.messagesReceivedByQos[publish.qos > 2 ? 2 : publish.qos];
-  stats_.payloadBytesReceivedByQos[publish.qos > 2 ? 2 : publish.qos] += publish.payload.size();
+  ++stats_.messagesReceivedByQos[qosIndex];
+  stats_.payloadBytesReceivedByQos[qosIndex] += publish.payload.size();
+  if (!checkPublishProtocol(connection, publish)) return;
+  if (publish.qos == 2 && !admitQos2(connection, publish)) return;
+  if (!admitPublishPolicy(connection, publish)) return;
+  takePublish(connection, publish);
+}
 
+// What the protocol forbids a client's PUBLISH: each breach ends the connection.
+bool Broker::checkPublishProtocol(Connection& connection, codec::Publish& publish) {
+  const bool v5 = isV5(connection);
   if (publish.qos > connection.maxQos) {
     disconnectWith(connection, ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
-    return;
+    return false;
   }
   if (publish.retain && !config_.retainAvailable) {
     disconnectWith(connection, ReasonCode::RetainNotSupported, "retained PUBLISH refused");
-    return;
+    return false;
   }
   if (v5 && !publish.properties.subscriptionIdentifiers.empty()) {
     // MQTT 5 3.3.4: only the server puts Subscription Identifiers on a PUBLISH.
     disconnectWith(connection, ReasonCode::ProtocolError,
                    "PUBLISH from a client carries a Subscription Identifier");
-    return;
+    return false;
   }
-  if (v5 && !resolveTopicAlias(connection, publish)) return;
-  const topic::Limits limits = topicLimits();
-  Status valid = topic::validateTopicName(publish.topic, limits);
+  if (v5 && !resolveTopicAlias(connection, publish)) return false;
+  Status valid = topic::validateTopicName(publish.topic, topicLimits());
   if (!valid.ok()) {
     disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
-    return;
+    return false;
   }
   if (topic::isSharePrefixed(publish.topic)) {
     // No subscription can ever match it: $share/ names a subscription, not a topic.
     disconnectWith(connection, ReasonCode::TopicNameInvalid,
                    "PUBLISH to a $share/ topic name, which no subscriber can receive");
-    return;
+    return false;
   }
-  if (publish.qos == 2) {
-    if (session.inboundQos2.count(publish.packetId) != 0) {
-      // A resend of a message we already took: acknowledge, never deliver twice.
-      queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
-      return;
-    }
-    if (session.inboundQos2.size() >= config_.maxInflightMessages &&
-        config_.maxInflightMessages != 0) {
-      disconnectWith(connection, ReasonCode::ReceiveMaximumExceeded,
-                     "more QoS 2 messages in flight than our Receive Maximum");
-      return;
-    }
+  return true;
+}
+
+// false: the PUBLISH is a resend already acknowledged, or over our Receive Maximum.
+bool Broker::admitQos2(Connection& connection, const codec::Publish& publish) {
+  Session& session = *connection.session;
+  if (session.inboundQos2.count(publish.packetId) != 0) {
+    // A resend of a message we already took: acknowledge, never deliver twice.
+    queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
+    return false;
   }
-  const codec::PacketType ackType =
-      publish.qos == 2 ? codec::PacketType::Pubrec : codec::PacketType::Puback;
-  auto refuse = [&](ReasonCode reason) {
-    // 3.x cannot say no in an ack: the message is dropped and acknowledged, as the spec
-    // allows for authorization failures and mosquitto does.
-    if (publish.qos > 0) queueAck(connection, ackType, publish.packetId, v5 ? reason : ReasonCode::Success);
-  };
+  if (session.inboundQos2.size() >= config_.maxInflightMessages &&
+      config_.maxInflightMessages != 0) {
+    disconnectWith(connection, ReasonCode::ReceiveMaximumExceeded,
+                   "more QoS 2 messages in flight than our Receive Maximum");
+    return false;
+  }
+  return true;
+}
+
+// What the broker's policy refuses (payload format, size, ACL, memory): acknowledged with
+// the reason where the version can say it.
+bool Broker::admitPublishPolicy(Connection& connection, const codec::Publish& publish) {
+  Session& session = *connection.session;
   if (publish.properties.payloadFormatIndicator.value_or(0) == 1 &&
       !codec::isValidMqttUtf8(asStringView(publish.payload))) {
     if (publish.qos == 0) {
       disconnectWith(connection, ReasonCode::PayloadFormatInvalid, "payload is not UTF-8");
     } else {
-      refuse(ReasonCode::PayloadFormatInvalid);
+      refusePublish(connection, publish, ReasonCode::PayloadFormatInvalid);
     }
-    return;
+    return false;
   }
   if (config_.messageSizeLimit != 0 && publish.payload.size() > config_.messageSizeLimit) {
     ++stats_.messagesDropped;
@@ -91,30 +105,44 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     log(LogLevel::Notice, describe(connection) + ": payload of " +
                               std::to_string(publish.payload.size()) +
                               " bytes exceeds message_size_limit, dropped");
-    refuse(ReasonCode::PacketTooLarge);
-    return;
+    refusePublish(connection, publish, ReasonCode::PacketTooLarge);
+    return false;
   }
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   if (isSysTopic(publish.topic) || !authenticator_.allowPublish(identity, publish.topic)) {
     ++stats_.publishDenied;
     log(LogLevel::Notice, describe(connection) + ": not authorized to publish to " +
                               std::string(publish.topic));
-    refuse(ReasonCode::NotAuthorized);
-    return;
+    refusePublish(connection, publish, ReasonCode::NotAuthorized);
+    return false;
   }
   if (overMemoryBudget(publish.payload.size() + publish.topic.size())) {
     ++stats_.quotaRefusals;
-    if (!v5 && publish.qos > 0) {
+    if (!isV5(connection) && publish.qos > 0) {
       // Without a reason code the only honest refusal is to withhold the ack.
       disconnectWith(connection, ReasonCode::QuotaExceeded, "memory_limit reached");
-      return;
+      return false;
     }
-    refuse(ReasonCode::QuotaExceeded);
-    return;
+    refusePublish(connection, publish, ReasonCode::QuotaExceeded);
+    return false;
   }
+  return true;
+}
 
+void Broker::refusePublish(Connection& connection, const codec::Publish& publish,
+                           ReasonCode reason) {
+  if (publish.qos == 0) return;
+  // 3.x cannot say no in an ack: the message is dropped and acknowledged, as the spec
+  // allows for authorization failures and mosquitto does.
+  queueAck(connection, ackTypeFor(publish), publish.packetId,
+           isV5(connection) ? reason : ReasonCode::Success);
+}
+
+// The message is taken: stored once, retained, routed, then acknowledged.
+void Broker::takePublish(Connection& connection, const codec::Publish& publish) {
+  Session& session = *connection.session;
   std::vector<std::uint8_t> properties;
-  if (v5) encodePassThroughProperties(publish.properties, properties);
+  if (isV5(connection)) encodePassThroughProperties(publish.properties, properties);
   std::int64_t expiresAt = 0;
   if (publish.properties.messageExpiryInterval) {
     expiresAt = clock_.wallSeconds() + *publish.properties.messageExpiryInterval;
@@ -130,8 +158,8 @@ void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
     session.inboundQos2.insert(publish.packetId);
     if (session.durable()) store_.saveInboundQos2(session.clientId, publish.packetId);
   }
-  queueAck(connection, ackType, publish.packetId,
-          receivers == 0 ? ReasonCode::NoMatchingSubscribers : ReasonCode::Success);
+  queueAck(connection, ackTypeFor(publish), publish.packetId,
+           receivers == 0 ? ReasonCode::NoMatchingSubscribers : ReasonCode::Success);
 }
 
 bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) {
@@ -173,95 +201,37 @@ MessagePtr Broker::makeMessage(std::string_view topic, Bytes payload,
   return message;
 }
 
-std::size_t Broker::routeMessage(const MessagePtr& message) {
-  matches_.clear();
-  tree_.match(
-      message->topic, [&](const topic::Subscription& match) { matches_.push_back(match); },
-      [&](topic::SubscriberId candidate) {
-        Session* session = sessions_.byIndex(candidate);
-        if (session == nullptr) return false;
-        Connection* connection = onlineConnection(*session);
-        return connection != nullptr && !windowFull(*session, *connection) &&
-               !output_.congested(connection->id);
-      });
-  if (matches_.empty()) return 0;
-  if (matches_.size() > 1) {
-    std::stable_sort(matches_.begin(), matches_.end(),
-                     [](const topic::Subscription& a, const topic::Subscription& b) {
-                       return a.subscriber < b.subscriber;
-                     });
-  }
-  std::size_t receivers = 0;
-  for (std::size_t i = 0; i < matches_.size();) {
-    const topic::SubscriberId subscriber = matches_[i].subscriber;
-    std::size_t end = i;
-    while (end < matches_.size() && matches_[end].subscriber == subscriber) ++end;
-    Session* session = sessions_.byIndex(subscriber);
-    if (session == nullptr) {
-      i = end;
-      continue;
-    }
-    ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
-    // A session whose owner is not known yet (restored from a store without identities)
-    // is checked when the message leaves the queue, under the identity it has by then.
-    if (session->identityKnown && !authenticator_.allowReceive(identity, message->topic)) {
-      i = end;
-      continue;
-    }
-    // One copy per client for its ordinary subscriptions, with the highest QoS and every
-    // subscription identifier (MQTT 5 3.3.4); each shared match is its own delivery.
-    int mergedQos = -1;
-    bool retainAsPublished = false;
-    std::vector<std::uint32_t> identifiers;
-    for (std::size_t k = i; k < end; ++k) {
-      const topic::Subscription& match = matches_[k];
-      const std::uint8_t grantedQos = codec::subscriptionQos(match.options);
-      if (match.shared) {
-        std::vector<std::uint32_t> sharedIds;
-        if (match.identifier != 0) sharedIds.push_back(match.identifier);
-        deliver(*session, message, std::min(message->qos, grantedQos),
-                codec::subscriptionRetainAsPublished(match.options) && message->retain,
-                std::move(sharedIds));
-        ++receivers;
-        continue;
-      }
-      if (codec::subscriptionNoLocal(match.options) && session->index == message->publisher) {
-        continue;
-      }
-      mergedQos = std::max<int>(mergedQos, grantedQos);
-      retainAsPublished =
-          retainAsPublished || codec::subscriptionRetainAsPublished(match.options);
-      if (match.identifier != 0) identifiers.push_back(match.identifier);
-    }
-    if (mergedQos >= 0) {
-      const std::uint8_t qos = config_.upgradeOutgoingQos
-                                   ? static_cast<std::uint8_t>(mergedQos)
-                                   : std::min(message->qos, static_cast<std::uint8_t>(mergedQos));
-      deliver(*session, message, qos, retainAsPublished && message->retain,
-              std::move(identifiers));
-      ++receivers;
-    }
-    i = end;
-  }
-  return receivers;
+bool Broker::canTakeNow(SessionIndex index) {
+  Session* session = sessions_.byIndex(index);
+  if (session == nullptr) return false;
+  Connection* connection = onlineConnection(*session);
+  return connection != nullptr && !windowFull(*session, *connection) &&
+         !output_.congested(connection->id);
+}
+
+bool Broker::mayReceive(SessionIndex index, const Message& message) {
+  const Session* session = sessions_.byIndex(index);
+  if (session == nullptr) return false;
+  // A session whose owner is not known yet (restored from a store without identities)
+  // is checked when the message leaves the queue, under the identity it has by then.
+  if (!session->identityKnown) return true;
+  ClientIdentity identity{session->clientId, session->username, session->listenerIndex};
+  return authenticator_.allowReceive(identity, message.topic);
+}
+
+void Broker::deliverTo(SessionIndex index, const MessagePtr& message, std::uint8_t qos,
+                       bool retain, std::vector<std::uint32_t> subscriptionIds) {
+  // mayReceive has just found the session: the router asks nothing in between.
+  deliver(*sessions_.byIndex(index), message, qos, retain, std::move(subscriptionIds));
 }
 
 void Broker::updateRetained(const MessagePtr& message, bool persist) {
-  if (MessagePtr* existing = retained_.find(message->topic)) {
-    retainedBytes_ -= (*existing)->footprint();
-    memoryUsed_ -= (*existing)->footprint();
-    if (message->payload.empty()) {
-      retained_.erase(message->topic);
-      if (persist) store_.deleteRetained(message->topic);
-      return;
-    }
-  } else if (message->payload.empty()) {
-    return;
-  }
-  retained_.insertOrAssign(message->topic, message);
-  retainedBytes_ += message->footprint();
-  addMemory(message->footprint());
-  if (persist) {
+  const Router::RetainChange change = router_.retain(message);
+  memoryUsed_ -= change.releasedBytes;
+  if (change.stored) addMemory(change.addedBytes);
+  if (!persist) return;
+  if (change.cleared) store_.deleteRetained(message->topic);
+  if (change.stored) {
     persistMessage(message);
     store_.saveRetained({message->topic, message->id});
   }

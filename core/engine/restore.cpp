@@ -33,12 +33,7 @@ Status Broker::restore() {
     Session* found = sessions_.find(record.clientId);
     if (found == nullptr) continue;
     Session& session = *found;
-    topic::Subscription subscription;
-    subscription.subscriber = session.index;
-    subscription.options = record.options;
-    subscription.shared = topic::parseShared(record.filter).has_value();
-    subscription.identifier = record.identifier;
-    tree_.subscribe(record.filter, subscription);
+    router_.subscribe(record.filter, session.index, record.options, record.identifier);
     session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
   }
   for (store::DeliveryRecord& record : snapshot.deliveries) {
@@ -77,8 +72,7 @@ Status Broker::restore() {
       store_.deleteRetained(record.topic);  // expired while the broker was down
       continue;
     }
-    retained_.insertOrAssign(record.topic, message->second);
-    retainedBytes_ += message->second->footprint();
+    router_.restoreRetained(record.topic, message->second);
     addMemory(message->second->footprint());
   }
 
@@ -86,9 +80,9 @@ Status Broker::restore() {
   for (Session* session : sessions_.expired(clock_.monotonicMs())) destroySession(*session);
 
   log(LogLevel::Notice, "restored " + std::to_string(sessions_.size()) + " sessions, " +
-                            std::to_string(tree_.subscriptionCount()) + " subscriptions, " +
+                            std::to_string(router_.subscriptionCount()) + " subscriptions, " +
                             std::to_string(snapshot.deliveries.size()) + " queued or in-flight " +
-                            "messages and " + std::to_string(retained_.size()) +
+                            "messages and " + std::to_string(router_.retainedCount()) +
                             " retained messages");
   if (store_.hasPendingWrites()) {
     Status status = store_.commit();
@@ -171,7 +165,7 @@ void Broker::resyncStore() {
   const std::vector<std::string> topics(store_.touchedRetained().begin(),
                                         store_.touchedRetained().end());
   for (const std::string& topicName : topics) {
-    const MessagePtr* retained = retained_.find(topicName);
+    const MessagePtr* retained = router_.retained(topicName);
     if (retained == nullptr) {
       store_.deleteRetained(topicName);
       continue;

@@ -16,25 +16,12 @@ constexpr std::uint8_t kV311Failure = 0x80;
 
 void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& subscribe) {
   Session& session = *connection.session;
-  const bool v5 = connection.version == codec::ProtocolVersion::V5;
-  const bool mqtt31 = connection.version == codec::ProtocolVersion::V31;
-  const topic::Limits limits = topicLimits();
   const std::uint32_t identifier = subscribe.properties.subscriptionIdentifiers.empty()
                                        ? 0
                                        : subscribe.properties.subscriptionIdentifiers.front();
-  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
-
-  codec::Suback suback;
-  suback.packetId = subscribe.packetId;
-  suback.reasonCodes.reserve(subscribe.entries.size());
-  struct RetainedRequest {
-    std::string_view filter;
-    SubscriptionEntry entry;
-  };
-  std::vector<RetainedRequest> retainedRequests;
-
   const std::size_t maxFilters = config_.maxFiltersPerSubscribe;
-  if (maxFilters != 0 && subscribe.entries.size() > maxFilters && !v5) {
+  if (maxFilters != 0 && subscribe.entries.size() > maxFilters &&
+      connection.version != codec::ProtocolVersion::V5) {
     // 3.x has no code that says "too many": its SUBACK would have to grant or fail each
     // filter, and failing valid ones would mislead the client.
     disconnectWith(connection, ReasonCode::QuotaExceeded,
@@ -42,78 +29,20 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
                        " topic filters, above max_filters_per_subscribe");
     return;
   }
+  codec::Suback suback;
+  suback.packetId = subscribe.packetId;
+  suback.reasonCodes.reserve(subscribe.entries.size());
+  std::vector<RetainedRequest> retainedRequests;
   for (const codec::SubscribeEntry& request : subscribe.entries) {
     if (maxFilters != 0 && suback.reasonCodes.size() >= maxFilters) {
       ++stats_.quotaRefusals;
       suback.reasonCodes.push_back(static_cast<std::uint8_t>(ReasonCode::QuotaExceeded));
       continue;
     }
-    Status valid = topic::validateTopicFilter(request.filter, limits);
-    if (!valid.ok()) {
-      ++stats_.subscribeInvalid;
-      log(LogLevel::Notice, describe(connection) + ": invalid topic filter: " +
-                                valid.error().detail);
-      if (mqtt31) {
-        // 3.1's SUBACK can only grant: a SUBSCRIBE it cannot honour is a protocol violation.
-        failConnection(connection, valid.error());
-        return;
-      }
-      suback.reasonCodes.push_back(
-          v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
-      continue;
-    }
-    const bool shared = topic::parseShared(request.filter).has_value();
-    if (shared && codec::subscriptionNoLocal(request.options)) {
-      disconnectWith(connection, ReasonCode::ProtocolError,
-                     "No Local set on a shared subscription");
-      return;
-    }
-    if (!authenticator_.allowSubscribe(identity, request.filter)) {
-      ++stats_.subscribeDenied;
-      log(LogLevel::Notice, describe(connection) + ": not authorized to subscribe to " +
-                                std::string(request.filter));
-      // 3.1 has no failure code: like a refused 3.1.1 PUBLISH, the refusal is acknowledged
-      // positively (QoS 0 granted) and nothing is subscribed.
-      suback.reasonCodes.push_back(v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized)
-                                      : (mqtt31 ? 0x00 : kV311Failure));
-      continue;
-    }
-    if (config_.maxSubscriptionsPerClient != 0 &&
-        session.subscriptions.size() >= config_.maxSubscriptionsPerClient &&
-        session.subscriptions.find(request.filter) == session.subscriptions.end()) {
-      ++stats_.quotaRefusals;
-      log(LogLevel::Notice, describe(connection) + ": max_subscriptions_per_client (" +
-                                std::to_string(config_.maxSubscriptionsPerClient) +
-                                ") reached, not subscribed to " + std::string(request.filter));
-      if (mqtt31) {
-        disconnectWith(connection, ReasonCode::QuotaExceeded,
-                       "max_subscriptions_per_client reached (MQTT 3.1 cannot refuse a filter)");
-        return;
-      }
-      suback.reasonCodes.push_back(
-          v5 ? static_cast<std::uint8_t>(ReasonCode::QuotaExceeded) : kV311Failure);
-      continue;
-    }
-    const auto qos = static_cast<std::uint8_t>(
-        std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
-    const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
-    topic::Subscription subscription;
-    subscription.subscriber = session.index;
-    subscription.options = options;
-    subscription.shared = shared;
-    subscription.identifier = identifier;
-    const bool existed = tree_.subscribe(request.filter, subscription);
-    SubscriptionEntry entry{options, identifier};
-    session.subscriptions[std::string(request.filter)] = entry;
-    if (session.durable()) {
-      store_.saveSubscription({session.clientId, std::string(request.filter), options, identifier});
-    }
-    suback.reasonCodes.push_back(qos);
-    log(LogLevel::Subscribe, session.clientId + " " + std::to_string(qos) + " " +
-                                 std::string(request.filter));
-    const int retainHandling = codec::subscriptionRetainHandling(options);
-    if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
-      retainedRequests.push_back({request.filter, entry});
+    const FilterVerdict verdict = checkFilter(connection, request, suback);
+    if (verdict == FilterVerdict::ConnectionClosed) return;
+    if (verdict == FilterVerdict::Admitted) {
+      addSubscription(session, connection, request, identifier, suback, retainedRequests);
     }
   }
   queuePacket(connection, suback);
@@ -128,29 +57,111 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
   }
 }
 
+// Refused filters get their failure code in suback, as far as the version can say it.
+Broker::FilterVerdict Broker::checkFilter(Connection& connection,
+                                          const codec::SubscribeEntry& request,
+                                          codec::Suback& suback) {
+  const bool v5 = connection.version == codec::ProtocolVersion::V5;
+  const bool mqtt31 = connection.version == codec::ProtocolVersion::V31;
+  Status valid = topic::validateTopicFilter(request.filter, topicLimits());
+  if (!valid.ok()) {
+    ++stats_.subscribeInvalid;
+    log(LogLevel::Notice, describe(connection) + ": invalid topic filter: " +
+                              valid.error().detail);
+    if (mqtt31) {
+      // 3.1's SUBACK can only grant: a SUBSCRIBE it cannot honour is a protocol violation.
+      failConnection(connection, valid.error());
+      return FilterVerdict::ConnectionClosed;
+    }
+    suback.reasonCodes.push_back(
+        v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
+    return FilterVerdict::Refused;
+  }
+  if (topic::parseShared(request.filter).has_value() &&
+      codec::subscriptionNoLocal(request.options)) {
+    disconnectWith(connection, ReasonCode::ProtocolError,
+                   "No Local set on a shared subscription");
+    return FilterVerdict::ConnectionClosed;
+  }
+  return checkFilterAllowed(connection, request, suback);
+}
+
+// The ACL and max_subscriptions_per_client.
+Broker::FilterVerdict Broker::checkFilterAllowed(Connection& connection,
+                                                 const codec::SubscribeEntry& request,
+                                                 codec::Suback& suback) {
+  Session& session = *connection.session;
+  const bool v5 = connection.version == codec::ProtocolVersion::V5;
+  const bool mqtt31 = connection.version == codec::ProtocolVersion::V31;
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
+  if (!authenticator_.allowSubscribe(identity, request.filter)) {
+    ++stats_.subscribeDenied;
+    log(LogLevel::Notice, describe(connection) + ": not authorized to subscribe to " +
+                              std::string(request.filter));
+    // 3.1 has no failure code: like a refused 3.1.1 PUBLISH, the refusal is acknowledged
+    // positively (QoS 0 granted) and nothing is subscribed.
+    suback.reasonCodes.push_back(v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized)
+                                    : (mqtt31 ? 0x00 : kV311Failure));
+    return FilterVerdict::Refused;
+  }
+  if (config_.maxSubscriptionsPerClient != 0 &&
+      session.subscriptions.size() >= config_.maxSubscriptionsPerClient &&
+      session.subscriptions.find(request.filter) == session.subscriptions.end()) {
+    ++stats_.quotaRefusals;
+    log(LogLevel::Notice, describe(connection) + ": max_subscriptions_per_client (" +
+                              std::to_string(config_.maxSubscriptionsPerClient) +
+                              ") reached, not subscribed to " + std::string(request.filter));
+    if (mqtt31) {
+      disconnectWith(connection, ReasonCode::QuotaExceeded,
+                     "max_subscriptions_per_client reached (MQTT 3.1 cannot refuse a filter)");
+      return FilterVerdict::ConnectionClosed;
+    }
+    suback.reasonCodes.push_back(
+        v5 ? static_cast<std::uint8_t>(ReasonCode::QuotaExceeded) : kV311Failure);
+    return FilterVerdict::Refused;
+  }
+  return FilterVerdict::Admitted;
+}
+
+// Into the router, the session and (durable) the store; the granted QoS into suback; the
+// retained messages it should receive per its retain handling into retainedRequests.
+void Broker::addSubscription(Session& session, const Connection& connection,
+                             const codec::SubscribeEntry& request, std::uint32_t identifier,
+                             codec::Suback& suback,
+                             std::vector<RetainedRequest>& retainedRequests) {
+  const bool v5 = connection.version == codec::ProtocolVersion::V5;
+  const auto qos = static_cast<std::uint8_t>(
+      std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
+  const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
+  const bool existed = router_.subscribe(request.filter, session.index, options, identifier);
+  SubscriptionEntry entry{options, identifier};
+  session.subscriptions[std::string(request.filter)] = entry;
+  if (session.durable()) {
+    store_.saveSubscription({session.clientId, std::string(request.filter), options, identifier});
+  }
+  suback.reasonCodes.push_back(qos);
+  log(LogLevel::Subscribe, session.clientId + " " + std::to_string(qos) + " " +
+                               std::string(request.filter));
+  const bool shared = topic::parseShared(request.filter).has_value();
+  const int retainHandling = codec::subscriptionRetainHandling(options);
+  if (!shared && (retainHandling == 0 || (retainHandling == 1 && !existed))) {
+    retainedRequests.push_back({request.filter, entry});
+  }
+}
+
 void Broker::deliverRetained(Session& session, std::string_view filter,
                           const SubscriptionEntry& entry, std::size_t& budget) {
-  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
-  std::vector<std::string> expired;
   std::vector<MessagePtr> toSend;
-  retained_.forEachMatching(filter, [&](std::string_view topicName, MessagePtr& message) {
-    if (messageExpired(*message)) {
-      expired.emplace_back(topicName);
-      return;
-    }
-    if (authenticator_.allowReceive(identity, topicName)) toSend.push_back(message);
-  });
+  std::vector<std::string> expired;
+  memoryUsed_ -= router_.retainedFor(filter, clock_.wallSeconds(), toSend, expired);
   for (const std::string& topicName : expired) {
-    MessagePtr* message = retained_.find(topicName);
-    if (message == nullptr) continue;
-    retainedBytes_ -= (*message)->footprint();
-    memoryUsed_ -= (*message)->footprint();
-    retained_.erase(topicName);
     store_.deleteRetained(topicName);
     ++stats_.messagesExpired;
   }
+  ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   const std::uint8_t grantedQos = codec::subscriptionQos(entry.options);
   for (const MessagePtr& message : toSend) {
+    if (!authenticator_.allowReceive(identity, message->topic)) continue;
     std::vector<std::uint32_t> identifiers;
     if (entry.identifier != 0) identifiers.push_back(entry.identifier);
     // Retained messages sent because of a subscription always carry RETAIN=1.
@@ -170,7 +181,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
     ReasonCode reason = ReasonCode::Success;
     if (!topic::validateTopicFilter(filter).ok()) {
       reason = ReasonCode::TopicFilterInvalid;
-    } else if (tree_.unsubscribe(filter, session.index)) {
+    } else if (router_.unsubscribe(filter, session.index)) {
       log(LogLevel::Unsubscribe, session.clientId + " " + std::string(filter));
       auto it = session.subscriptions.find(filter);
       if (it != session.subscriptions.end()) session.subscriptions.erase(it);
@@ -185,7 +196,7 @@ void Broker::handleUnsubscribe(Connection& connection, const codec::Unsubscribe&
 
 void Broker::removeAllSubscriptions(Session& session) {
   for (const auto& subscription : session.subscriptions) {
-    tree_.unsubscribe(subscription.first, session.index);
+    router_.unsubscribe(subscription.first, session.index);
   }
   session.subscriptions.clear();
 }

@@ -10,7 +10,7 @@ namespace midge {
 void Broker::publishSys(std::string_view topic, std::string_view value) {
   // Mosquitto's rule: a figure is published when it changed since its last publication
   // (the retained copy keeps the latest for late subscribers).
-  if (const MessagePtr* current = retained_.find(topic)) {
+  if (const MessagePtr* current = router_.retained(topic)) {
     const auto& payload = (*current)->payload;
     if (std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()) ==
         value) {
@@ -43,13 +43,13 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   publishSys("$SYS/broker/publish/messages/dropped", number(stats_.messagesDropped));
   publishSys("$SYS/broker/bytes/received", number(stats_.bytesReceived));
   publishSys("$SYS/broker/bytes/sent", number(stats_.bytesSent));
-  publishSys("$SYS/broker/subscriptions/count", number(tree_.subscriptionCount()));
-  publishSys("$SYS/broker/retained messages/count", number(retained_.size()));
+  publishSys("$SYS/broker/subscriptions/count", number(router_.subscriptionCount()));
+  publishSys("$SYS/broker/retained messages/count", number(router_.retainedCount()));
   const HeldMessages held = heldMessages();
-  const std::size_t stored = retained_.size() + held.inflight + held.queued;
+  const std::size_t stored = router_.retainedCount() + held.inflight + held.queued;
   publishSys("$SYS/broker/store/messages/count", number(stored));
   publishSys("$SYS/broker/messages/stored", number(stored));
-  publishSys("$SYS/broker/store/messages/bytes", number(retainedBytes_ + held.queuedBytes));
+  publishSys("$SYS/broker/store/messages/bytes", number(router_.retainedBytes() + held.queuedBytes));
   publishSys("$SYS/broker/shared_subscriptions/count", number(held.sharedSubscriptions));
   publishSys("$SYS/broker/clients/expired", number(stats_.sessionsExpired));
   publishSys("$SYS/broker/heap/current", number(memoryUsed_));
