@@ -240,7 +240,12 @@ class Broker final : public ConnectionEvents, private TurnOutput::Participants {
   }
 
   // restore.cpp
+  using RestoredMessages = std::unordered_map<std::uint64_t, MessagePtr>;
+  RestoredMessages restoreMessages(std::vector<store::MessageRecord>& records);
   void restoreSession(const store::SessionRecord& record);
+  void restoreSubscription(const store::SubscriptionRecord& record);
+  void restoreDelivery(store::DeliveryRecord& record, const RestoredMessages& messages);
+  void restoreRetained(const store::RetainedRecord& record, const RestoredMessages& messages);
   void resyncStore() override;
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;
