@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "core/engine/refusal.hpp"
+
 namespace midge::app {
 
 namespace {
@@ -168,6 +170,20 @@ void clientMetrics(Exposition& e, const MetricsSources& s) {
            "Connections closed without a CONNECT in connect_timeout.", stats.connectTimeouts);
 }
 
+// One sample per reason refused at least once: a scrape does not carry a zero series for
+// every reason code MQTT 5 defines.
+void refusalMetrics(Exposition& e, const Stats& stats) {
+  e.family("midge_refusals_total", "counter",
+           "Refusals by MQTT 5 reason code (3.x clients counted by the same reason): CONNACK "
+           "failures, connections ended by the broker, PUBLISH refused in its ack.");
+  for (unsigned code = Stats::kFirstRefusalCode; code <= 0xFF; ++code) {
+    const auto reason = static_cast<ReasonCode>(code);
+    const std::uint64_t count = refusalCount(stats, reason);
+    if (count == 0) continue;
+    e.sample("midge_refusals_total", "reason=\"" + refusalSlug(reason, '_') + "\"", count);
+  }
+}
+
 void byQos(Exposition& e, const char* name, const char* help,
            const std::uint64_t (&values)[3]) {
   static const char* const kQos[3] = {"qos=\"0\"", "qos=\"1\"", "qos=\"2\""};
@@ -298,6 +314,7 @@ std::string renderMetrics(const MetricsSources& s) {
   buildInfo(e, s.version);
   socketMetrics(e, s);
   clientMetrics(e, s);
+  refusalMetrics(e, s.broker->stats());
   trafficMetrics(e, s);
   deliveryOutcomeMetrics(e, s.broker->stats());
   heldStateMetrics(e, *s.broker);

@@ -62,7 +62,7 @@ void Broker::onBytes(ConnectionId id, Bytes bytes) {
   turn_.beginWriter(id, connection->turn);
   Status status = connection->framer.feed(
       bytes, [&](const codec::Frame& frame) { return handleFrame(*connection, frame); });
-  if (!status.ok()) failConnection(*connection, status.error());
+  if (!status.ok()) refuse(*connection, Refusal::connection(status.error()));
   turn_.endWriter();
 }
 
@@ -84,7 +84,7 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
   if (connection.state == ConnectionState::Closing) return false;
   const codec::PacketType type = frame.type();
   if (connection.state == ConnectionState::AwaitingConnect && type != codec::PacketType::Connect) {
-    failConnection(connection, protocolError("the first packet must be CONNECT"));
+    refuse(connection, Refusal::connection(protocolError("the first packet must be CONNECT")));
     return false;
   }
   if (connection.state != ConnectionState::AwaitingConnect && type == codec::PacketType::Connect) {
@@ -92,7 +92,8 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
     // fail with a reason only CONNACK may carry), a second CONNECT is a protocol error.
     // Checked before decoding, which would also overwrite the CONNECT held for an
     // enhanced authentication in progress.
-    failConnection(connection, protocolError("a second CONNECT on the same connection"));
+    refuse(connection,
+           Refusal::connection(protocolError("a second CONNECT on the same connection")));
     return false;
   }
   codec::Frame held = frame;
@@ -106,7 +107,7 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
   }
   Result<codec::Packet> decoded = codec::decodePacket(held, connection.version);
   if (!decoded.ok()) {
-    failConnection(connection, decoded.error());
+    refuse(connection, Refusal::connection(decoded.error()));
     return false;
   }
   dispatch(connection, decoded.value());
@@ -114,36 +115,21 @@ bool Broker::handleFrame(Connection& connection, const codec::Frame& frame) {
 }
 
 void Broker::dispatch(Connection& connection, codec::Packet& packet) {
-  const bool connected = connection.state == ConnectionState::Connected;
+  if (Refused refused = handlePacket(connection, packet)) refuse(connection, *refused);
+}
+
+Refused Broker::handlePacket(Connection& connection, codec::Packet& packet) {
   if (auto* connect = std::get_if<codec::Connect>(&packet)) {
-    handleConnect(connection, *connect);
-    return;
+    return handleConnect(connection, *connect);
   }
-  if (auto* auth = std::get_if<codec::Auth>(&packet)) {
-    handleAuth(connection, *auth);
-    return;
-  }
+  if (auto* auth = std::get_if<codec::Auth>(&packet)) return handleAuth(connection, *auth);
   if (auto* disconnect = std::get_if<codec::Disconnect>(&packet)) {
-    Session* session = connection.session;
-    if (connected && session != nullptr &&
-        disconnect->properties.sessionExpiryInterval.has_value()) {
-      if (session->expirySeconds == 0 && *disconnect->properties.sessionExpiryInterval != 0) {
-        disconnectWith(connection, ReasonCode::ProtocolError,
-                       "DISCONNECT sets a session expiry after CONNECT set none");
-        return;
-      }
-      session->expirySeconds = sessions_.effectiveExpiry(
-          connection.version, false, disconnect->properties.sessionExpiryInterval);
-    }
-    // Only reason 0x00 removes the will (MQTT 5 section 3.14.4); 3.x DISCONNECT always does.
-    connection.publishWillOnClose = disconnect->reason != ReasonCode::Success;
-    closeConnection(connection);
-    return;
+    return handleDisconnect(connection, *disconnect);
   }
-  if (!connected) {
-    failConnection(connection, protocolError("packet before the connection was accepted"));
-    return;
+  if (connection.state != ConnectionState::Connected) {
+    return Refusal::connection(protocolError("packet before the connection was accepted"));
   }
+  // The handlers below still apply their refusals themselves (disconnectWith, queueAck).
   if (auto* publish = std::get_if<codec::Publish>(&packet)) {
     handlePublish(connection, *publish);
   } else if (auto* ack = std::get_if<codec::Ack>(&packet)) {
@@ -161,58 +147,26 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
     queuePacket(connection, codec::Pingresp{});
   } else {
     // CONNACK, SUBACK, UNSUBACK, PINGRESP: only a server sends these.
-    failConnection(connection, protocolError("a packet only a server may send"));
+    return Refusal::connection(protocolError("a packet only a server may send"));
   }
+  return std::nullopt;
 }
 
-void Broker::failConnection(Connection& connection, const Error& error) {
-  if (connection.state == ConnectionState::AwaitingConnect) {
-    ++stats_.protocolViolations;
-    log(LogLevel::Notice, describe(connection) + " refused before CONNECT: " +
-                              errorKindName(error.kind) + ": " + error.detail);
-    if (error.kind == ErrorKind::UnsupportedVersion) {
-      // 3.1.1 section 3.1.2.2: answer with return code 0x01, in the 3.1.1 format every
-      // version can read.
-      codec::Connack connack;
-      connack.reasonCode = static_cast<std::uint8_t>(ConnackReturnCode::UnacceptableProtocolVersion);
-      (void)codec::encodeConnack(connack, codec::ProtocolVersion::V311,
-                                 turn_.buffer(connection.id, connection.turn));
+Refused Broker::handleDisconnect(Connection& connection, const codec::Disconnect& disconnect) {
+  Session* session = connection.session;
+  if (connection.state == ConnectionState::Connected && session != nullptr &&
+      disconnect.properties.sessionExpiryInterval.has_value()) {
+    if (session->expirySeconds == 0 && *disconnect.properties.sessionExpiryInterval != 0) {
+      return Refusal::connection(ReasonCode::ProtocolError,
+                                 "DISCONNECT sets a session expiry after CONNECT set none");
     }
-    closeConnection(connection);
-    return;
+    session->expirySeconds = sessions_.effectiveExpiry(
+        connection.version, false, disconnect.properties.sessionExpiryInterval);
   }
-  disconnectWith(connection, reasonCodeFor(error.kind),
-                 std::string(errorKindName(error.kind)) + ": " + error.detail);
-}
-
-void Broker::disconnectWith(Connection& connection, ReasonCode reason, std::string_view why) {
-  if (connection.state == ConnectionState::Closing) return;
-  // Every packet the broker refused by closing counts; the other reasons have counters
-  // of their own (keep-alive, quota) or are not the client's doing (takeover, shutdown).
-  switch (reason) {
-    case ReasonCode::SessionTakenOver:
-    case ReasonCode::KeepAliveTimeout:
-    case ReasonCode::QuotaExceeded:
-    case ReasonCode::ServerShuttingDown:
-      break;
-    default:
-      ++stats_.protocolViolations;
-  }
-  log(LogLevel::Notice, describe(connection) + " disconnected by the broker (" +
-                            reasonCodeName(reason) + "): " + std::string(why));
-  if (connection.version == codec::ProtocolVersion::V5) {
-    if (connection.state == ConnectionState::Connected) {
-      codec::Disconnect disconnect;
-      disconnect.reason = reason;
-      queuePacket(connection, disconnect);
-    } else if (connection.state == ConnectionState::Authenticating) {
-      // No CONNACK has been sent yet, so a DISCONNECT is not allowed (MQTT 5 3.14.0-1).
-      codec::Connack connack;
-      connack.reasonCode = static_cast<std::uint8_t>(reason);
-      queuePacket(connection, connack);
-    }
-  }
+  // Only reason 0x00 removes the will (MQTT 5 section 3.14.4); 3.x DISCONNECT always does.
+  connection.publishWillOnClose = disconnect.reason != ReasonCode::Success;
   closeConnection(connection);
+  return std::nullopt;
 }
 
 void Broker::closeConnection(Connection& connection) {
@@ -244,10 +198,10 @@ void Broker::connectionLost(Connection& connection) {
   sessions_.persist(*session);
 }
 
-void Broker::queuePacket(Connection& connection, const codec::Packet& packet) {
+void Broker::queuePacketAs(Connection& connection, const codec::Packet& packet,
+                           codec::ProtocolVersion version) {
   flushEarlyIfLarge(connection);
-  Status status =
-      codec::encodePacket(packet, connection.version, turn_.buffer(connection.id, connection.turn));
+  Status status = codec::encodePacket(packet, version, turn_.buffer(connection.id, connection.turn));
   if (!status.ok()) {
     log(LogLevel::Error, describe(connection) + ": cannot encode a packet: " +
                              status.error().detail);

@@ -22,6 +22,7 @@
 #include "core/engine/config.hpp"
 #include "core/engine/connection.hpp"
 #include "core/engine/io.hpp"
+#include "core/engine/refusal.hpp"
 #include "core/engine/router.hpp"
 #include "core/engine/session.hpp"
 #include "core/engine/session_registry.hpp"
@@ -88,14 +89,32 @@ class Broker final : public ConnectionEvents,
   // broker.cpp: connection events, framing, dispatch, closing; TurnOutput::Participants.
   Connection* findConnection(ConnectionId id);
   bool handleFrame(Connection& connection, const codec::Frame& frame);
+  // Hands the packet to its handler and applies the refusal it returns.
   void dispatch(Connection& connection, codec::Packet& packet);
-  void failConnection(Connection& connection, const Error& error);
-  void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why);
+  Refused handlePacket(Connection& connection, codec::Packet& packet);
+  Refused handleDisconnect(Connection& connection, const codec::Disconnect& disconnect);
   void closeConnection(Connection& connection);
+
+  // refusal.cpp: the one place a refusal becomes the answer on the wire (answerFor), the
+  // counters (countRefusal, in $SYS and /metrics) and a log line naming the client.
+  void refuse(Connection& connection, const Refusal& refusal);
+  std::string refusalLogLine(const Connection& connection, const Refusal& refusal) const;
+  // The handlers of publish.cpp and subscribe.cpp still refuse through these two; once they
+  // return a Refusal (see refusal.hpp) both go.
+  void failConnection(Connection& connection, const Error& error) {
+    refuse(connection, Refusal::connection(error));
+  }
+  void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why) {
+    refuse(connection, Refusal::connection(reason, std::string(why)));
+  }
   void connectionLost(Connection& connection);
   // The turn: queue* appends to the connection's turn buffer (turn_.buffer); only the
   // commit at endOfTurn and an explicit turn_.flushEarlyIfLarge hand bytes to Output.
-  void queuePacket(Connection& connection, const codec::Packet& packet);
+  void queuePacket(Connection& connection, const codec::Packet& packet) {
+    queuePacketAs(connection, packet, connection.version);
+  }
+  void queuePacketAs(Connection& connection, const codec::Packet& packet,
+                     codec::ProtocolVersion version);
   void flushEarlyIfLarge(Connection& connection) {
     if (connection.state == ConnectionState::Connected) {
       turn_.flushEarlyIfLarge(connection.id, connection.turn);
@@ -115,20 +134,37 @@ class Broker final : public ConnectionEvents,
     return limits;
   }
 
-  // connect.cpp
-  void handleConnect(Connection& connection, const codec::Connect& connect);
-  void handleAuth(Connection& connection, const codec::Auth& auth);
-  void finishConnect(Connection& connection, const codec::Connect& connect,
-                     const AuthDecision& decision);
-  void refuseConnect(Connection& connection, ReasonCode reason, std::string_view why);
+  // connect.cpp: each step returns the refusal that ends the CONNECT, if any.
+  Refused handleConnect(Connection& connection, const codec::Connect& connect);
+  Refused handleAuth(Connection& connection, const codec::Auth& auth);
+  Refused checkConnect(Connection& connection, const codec::Connect& connect);
+  Refused negotiateKeepAlive(Connection& connection, const codec::Connect& connect) const;
+  Refused checkClientId(const codec::Connect& connect) const;
+  Refused checkWill(const Connection& connection, const codec::Connect& connect) const;
+  static void adoptClientLimits(Connection& connection, const codec::Properties& properties);
+  static AuthRequest authRequest(const Connection& connection, const codec::Connect& connect);
+  Refused authenticateConnect(Connection& connection, const codec::Connect& connect);
+  Refused continueAuthentication(Connection& connection, const codec::Connect& connect,
+                                 const codec::Auth& auth);
+  void queueAuthContinue(Connection& connection, const AuthDecision& decision);
+  Refused finishConnect(Connection& connection, const codec::Connect& connect,
+                        const AuthDecision& decision);
+  Refused chooseClientId(const Connection& connection, const std::optional<std::string>& username,
+                         std::string& clientId, bool& assigned);
   codec::Properties connackProperties(const Connection& connection, const codec::Connect& connect,
                                       const AuthDecision& decision, const std::string& clientId,
                                       bool assigned) const;
   bool fitsClientMaximum(Connection& connection, codec::Connack& connack);
-  bool admitSession(Connection& connection, const std::string& clientId,
-                    const std::optional<std::string>& username);
+  Refused admitSession(const Connection& connection, const std::string& clientId,
+                       const std::optional<std::string>& username) const;
+  Session& bindSession(Connection& connection, const codec::Connect& connect,
+                       const std::string& clientId, std::optional<std::string> username,
+                       bool& sessionPresent);
   Session& attachSession(Connection& connection, const codec::Connect& connect,
                          std::string_view clientId, bool& sessionPresent);
+  static void adoptWill(Session& session, const codec::Will& connectWill);
+  void acceptConnect(Connection& connection, const codec::Connect& connect,
+                     codec::Connack& connack);
   void takeOver(Session& session);
   void resumeSession(Session& session, Connection& connection);
   std::string assignClientId();
@@ -191,7 +227,7 @@ class Broker final : public ConnectionEvents,
 
   // subscribe.cpp
   void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
-  enum class FilterVerdict : std::uint8_t { Admitted, Refused, ConnectionClosed };
+  enum class FilterVerdict : std::uint8_t { Admitted, Denied, ConnectionClosed };
   FilterVerdict checkFilter(Connection& connection, const codec::SubscribeEntry& request,
                             codec::Suback& suback);
   FilterVerdict checkFilterAllowed(Connection& connection, const codec::SubscribeEntry& request,
@@ -222,13 +258,19 @@ class Broker final : public ConnectionEvents,
   void publishSysTopics(std::uint64_t nowMs);
   void publishSys(std::string_view topic, std::string_view value);
   void publishSysLoad(std::uint64_t nowMs);
+  void publishSysRefusals();
   void addMemory(std::size_t bytes) {
     memoryUsed_ += bytes;
     if (memoryUsed_ > stats_.memoryMaximum) stats_.memoryMaximum = memoryUsed_;
   }
 
   // restore.cpp
+  using RestoredMessages = std::unordered_map<std::uint64_t, MessagePtr>;
+  RestoredMessages restoreMessages(std::vector<store::MessageRecord>& records);
   void restoreSession(const store::SessionRecord& record);
+  void restoreSubscription(const store::SubscriptionRecord& record);
+  void restoreDelivery(store::DeliveryRecord& record, const RestoredMessages& messages);
+  void restoreRetained(const store::RetainedRecord& record, const RestoredMessages& messages);
   void resyncStore() override;
   // The session's records were touched by a turn whose commit failed, and not yet rewritten.
   bool storeLagsBehind(const Connection& connection) const;

@@ -16,83 +16,96 @@ bool isV5(const Connection& connection) {
 
 }  // namespace
 
-void Broker::handleConnect(Connection& connection, const codec::Connect& connect) {
+// Each step returns the refusal that ends the CONNECT, if any; handleConnect names the
+// client in it, and dispatch applies it (Broker::refuse).
+Refused Broker::handleConnect(Connection& connection, const codec::Connect& connect) {
   connection.version = connect.version;
-  const bool v5 = connect.version == codec::ProtocolVersion::V5;
-
-  connection.keepAliveSeconds = connect.keepAlive;
-  if (config_.maxKeepalive != 65535 &&
-      (connect.keepAlive > config_.maxKeepalive || connect.keepAlive == 0)) {
-    if (!v5) {
-      // 3.x has no way to tell the client another keep-alive; mosquitto refuses it the
-      // same way so clients see a familiar answer.
-      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
-                    "keep alive above max_keepalive");
-      return;
-    }
-    connection.keepAliveSeconds = config_.maxKeepalive;
+  Refused refused = checkConnect(connection, connect);
+  if (!refused) {
+    adoptClientLimits(connection, connect.properties);
+    refused = authenticateConnect(connection, connect);
   }
+  // Only a refused CONNECT is read here: an accepted one released the bytes it views.
+  if (refused) refused->clientId = std::string(connect.clientId);
+  return refused;
+}
 
+Refused Broker::checkConnect(Connection& connection, const codec::Connect& connect) {
+  if (Refused refused = negotiateKeepAlive(connection, connect)) return refused;
+  if (Refused refused = checkClientId(connect)) return refused;
+  if (Refused refused = checkWill(connection, connect)) return refused;
+  if (!admitConnectRate(connection)) {
+    return Refusal::connect(ReasonCode::ConnectionRateExceeded,
+                            "too many CONNECTs from this address (max_connect_rate)");
+  }
+  return std::nullopt;
+}
+
+Refused Broker::negotiateKeepAlive(Connection& connection, const codec::Connect& connect) const {
+  connection.keepAliveSeconds = connect.keepAlive;
+  if (config_.maxKeepalive == 65535 ||
+      (connect.keepAlive <= config_.maxKeepalive && connect.keepAlive != 0)) {
+    return std::nullopt;
+  }
+  if (!isV5(connection)) {
+    // 3.x has no way to tell the client another keep-alive; mosquitto refuses it the
+    // same way so clients see a familiar answer.
+    return Refusal::connect(ReasonCode::ClientIdentifierNotValid,
+                            "keep alive above max_keepalive");
+  }
+  connection.keepAliveSeconds = config_.maxKeepalive;  // told in the CONNACK
+  return std::nullopt;
+}
+
+Refused Broker::checkClientId(const codec::Connect& connect) const {
   if (connect.clientId.empty()) {
     if (!config_.allowZeroLengthClientId) {
-      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
-                    "empty client identifier and allow_zero_length_clientid false");
-      return;
+      return Refusal::connect(ReasonCode::ClientIdentifierNotValid,
+                              "empty client identifier and allow_zero_length_clientid false");
     }
     if (connect.version == codec::ProtocolVersion::V31) {
-      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
-                    "MQTT 3.1 requires a client identifier");
-      return;
+      return Refusal::connect(ReasonCode::ClientIdentifierNotValid,
+                              "MQTT 3.1 requires a client identifier");
     }
     if (connect.version == codec::ProtocolVersion::V311 && !connect.cleanStart) {
-      refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
-                    "empty client identifier with clean session 0");
-      return;
+      return Refusal::connect(ReasonCode::ClientIdentifierNotValid,
+                              "empty client identifier with clean session 0");
     }
   }
-  if (connect.clientId.find('/') != std::string_view::npos ||
-      connect.clientId.find('+') != std::string_view::npos ||
-      connect.clientId.find('#') != std::string_view::npos) {
+  if (connect.clientId.find_first_of("/+#") != std::string_view::npos) {
     // Such ids would break %c substitution in ACL patterns; mosquitto refuses them too.
-    refuseConnect(connection, ReasonCode::ClientIdentifierNotValid,
-                  "client identifier contains '/', '+' or '#'");
-    return;
+    return Refusal::connect(ReasonCode::ClientIdentifierNotValid,
+                            "client identifier contains '/', '+' or '#'");
   }
+  return std::nullopt;
+}
 
-  if (connect.will) {
-    // The will is published like any PUBLISH later, so its topic obeys the same rules now.
-    const topic::Limits limits = topicLimits();
-    Status valid = topic::validateTopicName(connect.will->topic, limits);
-    if (valid.ok() && topic::isSharePrefixed(connect.will->topic)) {
-      valid = Error{ErrorKind::TopicNameInvalid, "will topic begins with $share/"};
+Refused Broker::checkWill(const Connection& connection, const codec::Connect& connect) const {
+  if (!connect.will) return std::nullopt;
+  // The will is published like any PUBLISH later, so its topic obeys the same rules now.
+  Status valid = topic::validateTopicName(connect.will->topic, topicLimits());
+  if (valid.ok() && topic::isSharePrefixed(connect.will->topic)) {
+    valid = Error{ErrorKind::TopicNameInvalid, "will topic begins with $share/"};
+  }
+  if (!valid.ok()) {
+    if (isV5(connection)) {
+      return Refusal::connect(ReasonCode::TopicNameInvalid,
+                              std::string("will topic: ") + valid.error().detail);
     }
-    if (!valid.ok()) {
-      if (v5) {
-        refuseConnect(connection, ReasonCode::TopicNameInvalid,
-                      std::string("will topic: ") + valid.error().detail);
-      } else {
-        // 3.x has no return code for it: a malformed CONNECT, closed without CONNACK.
-        failConnection(connection, valid.error());
-      }
-      return;
-    }
+    // 3.x has no return code for it: a malformed CONNECT, closed without CONNACK.
+    return Refusal::connection(valid.error());
   }
-  if (connect.will && connect.will->qos > connection.maxQos) {
-    refuseConnect(connection, ReasonCode::QoSNotSupported, "will QoS above max_qos");
-    return;
+  if (connect.will->qos > connection.maxQos) {
+    return Refusal::connect(ReasonCode::QoSNotSupported, "will QoS above max_qos");
   }
-  if (connect.will && connect.will->retain && !config_.retainAvailable) {
-    refuseConnect(connection, ReasonCode::RetainNotSupported,
-                  "retained will while retain_available is false");
-    return;
+  if (connect.will->retain && !config_.retainAvailable) {
+    return Refusal::connect(ReasonCode::RetainNotSupported,
+                            "retained will while retain_available is false");
   }
-  if (!admitConnectRate(connection)) {
-    refuseConnect(connection, ReasonCode::ConnectionRateExceeded,
-                  "too many CONNECTs from this address (max_connect_rate)");
-    return;
-  }
+  return std::nullopt;
+}
 
-  const codec::Properties& properties = connect.properties;
+void Broker::adoptClientLimits(Connection& connection, const codec::Properties& properties) {
   if (properties.receiveMaximum) connection.clientReceiveMaximum = *properties.receiveMaximum;
   if (properties.maximumPacketSize) connection.clientMaxPacketSize = *properties.maximumPacketSize;
   if (properties.topicAliasMaximum) {
@@ -101,134 +114,144 @@ void Broker::handleConnect(Connection& connection, const codec::Connect& connect
   if (properties.requestProblemInformation) {
     connection.requestProblemInformation = *properties.requestProblemInformation != 0;
   }
+}
 
+AuthRequest Broker::authRequest(const Connection& connection, const codec::Connect& connect) {
   AuthRequest request;
   request.identity.clientId = connect.clientId;
   request.identity.username = connect.username;
   request.identity.listenerIndex = connection.peer.listenerIndex;
   request.password = connect.password;
   request.peer = &connection.peer;
-  if (v5) {
-    request.method = properties.authenticationMethod;
-    request.data = properties.authenticationData;
-  }
-  AuthDecision decision = authenticator_.authenticate(request);
-  if (decision.reason == ReasonCode::ContinueAuthentication && v5 && request.method) {
-    connection.state = ConnectionState::Authenticating;
-    connection.extra().authMethod = std::string(*request.method);
-    codec::Auth auth;
-    auth.reason = ReasonCode::ContinueAuthentication;
-    auth.properties.authenticationMethod = connection.extra().authMethod;
-    auth.properties.authenticationData = asBytes(decision.responseData);
-    queuePacket(connection, auth);
-    return;
-  }
-  if (decision.reason != ReasonCode::Success) {
-    refuseConnect(connection, decision.reason,
-                  "authentication failed for client id '" + std::string(connect.clientId) +
-                      "', user " +
-                      (connect.username ? "'" + std::string(*connect.username) + "'"
-                                        : std::string("<anonymous>")));
-    return;
-  }
-  finishConnect(connection, connect, decision);
+  return request;
 }
 
-void Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
+Refused Broker::authenticateConnect(Connection& connection, const codec::Connect& connect) {
+  AuthRequest request = authRequest(connection, connect);
+  if (isV5(connection)) {
+    request.method = connect.properties.authenticationMethod;
+    request.data = connect.properties.authenticationData;
+  }
+  AuthDecision decision = authenticator_.authenticate(request);
+  if (decision.reason == ReasonCode::ContinueAuthentication && isV5(connection) &&
+      request.method) {
+    connection.state = ConnectionState::Authenticating;
+    connection.extra().authMethod = std::string(*request.method);
+    queueAuthContinue(connection, decision);
+    return std::nullopt;
+  }
+  if (decision.reason != ReasonCode::Success) {
+    return Refusal::connect(decision.reason,
+                            "authentication failed for client id '" +
+                                std::string(connect.clientId) + "', user " +
+                                (connect.username ? "'" + std::string(*connect.username) + "'"
+                                                  : std::string("<anonymous>")));
+  }
+  return finishConnect(connection, connect, decision);
+}
+
+void Broker::queueAuthContinue(Connection& connection, const AuthDecision& decision) {
+  codec::Auth auth;
+  auth.reason = ReasonCode::ContinueAuthentication;
+  auth.properties.authenticationMethod = connection.extra().authMethod;
+  auth.properties.authenticationData = asBytes(decision.responseData);
+  queuePacket(connection, auth);
+}
+
+Refused Broker::handleAuth(Connection& connection, const codec::Auth& auth) {
   if (connection.state != ConnectionState::Authenticating) {
     // Re-authentication needs a method that supports it; none is configured.
-    failConnection(connection, protocolError("AUTH without an authentication in progress"));
-    return;
+    return Refusal::connection(protocolError("AUTH without an authentication in progress"));
   }
   ConnectionExtras& extras = connection.extra();
   if (!auth.properties.authenticationMethod ||
       *auth.properties.authenticationMethod != extras.authMethod) {
-    failConnection(connection, protocolError("AUTH with a different authentication method"));
-    return;
+    return Refusal::connection(protocolError("AUTH with a different authentication method"));
   }
   codec::Frame frame;
   frame.header = extras.heldConnectHeader;
   frame.body = Bytes(extras.heldConnect.data(), extras.heldConnect.size());
   Result<codec::Packet> packet = codec::decodePacket(frame, connection.version);
-  if (!packet.ok()) {
-    failConnection(connection, packet.error());
-    return;
-  }
+  if (!packet.ok()) return Refusal::connection(packet.error());
   const auto& connect = std::get<codec::Connect>(packet.value());
-  AuthRequest request;
-  request.identity.clientId = connect.clientId;
-  request.identity.username = connect.username;
-  request.identity.listenerIndex = connection.peer.listenerIndex;
-  request.password = connect.password;
-  request.peer = &connection.peer;
+  Refused refused = continueAuthentication(connection, connect, auth);
+  // As in handleConnect: the CONNECT's bytes are still held when it was refused.
+  if (refused) refused->clientId = std::string(connect.clientId);
+  return refused;
+}
+
+Refused Broker::continueAuthentication(Connection& connection, const codec::Connect& connect,
+                                       const codec::Auth& auth) {
+  AuthRequest request = authRequest(connection, connect);
   request.method = auth.properties.authenticationMethod;
   request.data = auth.properties.authenticationData;
   AuthDecision decision = authenticator_.continueAuthentication(request);
   if (decision.reason == ReasonCode::ContinueAuthentication) {
-    codec::Auth reply;
-    reply.reason = ReasonCode::ContinueAuthentication;
-    reply.properties.authenticationMethod = extras.authMethod;
-    reply.properties.authenticationData = asBytes(decision.responseData);
-    queuePacket(connection, reply);
-    return;
+    queueAuthContinue(connection, decision);
+    return std::nullopt;
   }
   if (decision.reason != ReasonCode::Success) {
-    refuseConnect(connection, decision.reason, "enhanced authentication failed");
-    return;
+    return Refusal::connect(decision.reason, "enhanced authentication failed");
   }
   connection.state = ConnectionState::AwaitingConnect;
-  finishConnect(connection, connect, decision);
+  return finishConnect(connection, connect, decision);
 }
 
-void Broker::refuseConnect(Connection& connection, ReasonCode reason, std::string_view why) {
-  ++stats_.connectsRefused;
-  if (reason == ReasonCode::BadUserNameOrPassword) ++stats_.connectsRefusedBadCredentials;
-  if (reason == ReasonCode::NotAuthorized) ++stats_.connectsRefusedNotAuthorized;
-  log(LogLevel::Notice, "refused connection from " + connection.peer.address + ": " +
-                            std::string(why) + " (" + reasonCodeName(reason) + ")");
-  codec::Connack connack;
-  connack.reasonCode = isV5(connection) ? static_cast<std::uint8_t>(reason)
-                                        : static_cast<std::uint8_t>(legacyConnackCode(reason));
-  queuePacket(connection, connack);
-  closeConnection(connection);
-}
-
-void Broker::finishConnect(Connection& connection, const codec::Connect& connect,
-                           const AuthDecision& decision) {
-  const bool v5 = isV5(connection);
+Refused Broker::finishConnect(Connection& connection, const codec::Connect& connect,
+                              const AuthDecision& decision) {
   std::optional<std::string> username =
       decision.usernameOverride
           ? decision.usernameOverride
           : (connect.username ? std::optional<std::string>(*connect.username) : std::nullopt);
   std::string clientId(connect.clientId);
   bool assigned = false;
+  if (Refused refused = chooseClientId(connection, username, clientId, assigned)) return refused;
+  if (Refused refused = admitSession(connection, clientId, username)) return refused;
+  codec::Connack connack;
+  if (isV5(connection)) {
+    connack.properties = connackProperties(connection, connect, decision, clientId, assigned);
+    if (!fitsClientMaximum(connection, connack)) {
+      return Refusal::silently(Refusal::Scope::Connect, ReasonCode::PacketTooLarge,
+                               "even a CONNACK exceeds the client's Maximum Packet Size " +
+                                   std::to_string(connection.clientMaxPacketSize));
+    }
+  }
+  bool sessionPresent = false;
+  Session& session = bindSession(connection, connect, clientId, std::move(username),
+                                 sessionPresent);
+  if (connect.will) adoptWill(session, *connect.will);
+  if (session.durable()) sessions_.persist(session);
+  connack.sessionPresent = sessionPresent;
+  acceptConnect(connection, connect, connack);
+  if (sessionPresent) resumeSession(session, connection);
+  // The CONNECT bytes are no longer referenced once the session owns copies.
+  connection.extras.reset();
+  return std::nullopt;
+}
+
+// The id the session goes by: the client's, the user's (use_username_as_clientid), or one
+// the broker assigns to an empty id.
+Refused Broker::chooseClientId(const Connection& connection,
+                               const std::optional<std::string>& username, std::string& clientId,
+                               bool& assigned) {
   if (listenerLimits(connection.peer.listenerIndex).useUsernameAsClientId) {
     // Mosquitto's use_username_as_clientid: the id is the user's, so no other user can
     // take the session. A client without a user name has no id to use.
     if (!username) {
-      refuseConnect(connection, ReasonCode::NotAuthorized,
-                    "use_username_as_clientid is set and the client sent no user name");
-      return;
+      return Refusal::connect(ReasonCode::NotAuthorized,
+                              "use_username_as_clientid is set and the client sent no user name");
     }
     clientId = *username;
   } else if (clientId.empty()) {
     clientId = assignClientId();
     assigned = true;
   }
-  if (!admitSession(connection, clientId, username)) return;
-  codec::Connack connack;
-  if (v5) {
-    connack.properties = connackProperties(connection, connect, decision, clientId, assigned);
-    if (!fitsClientMaximum(connection, connack)) {
-      ++stats_.connectsRefused;
-      log(LogLevel::Notice, "refused connection from " + connection.peer.address +
-                                ": even a CONNACK exceeds the client's Maximum Packet Size " +
-                                std::to_string(connection.clientMaxPacketSize));
-      closeConnection(connection);  // no CONNACK: the client forbade one this large
-      return;
-    }
-  }
-  bool sessionPresent = false;
+  return std::nullopt;
+}
+
+Session& Broker::bindSession(Connection& connection, const codec::Connect& connect,
+                             const std::string& clientId, std::optional<std::string> username,
+                             bool& sessionPresent) {
   Session& session = attachSession(connection, connect, clientId, sessionPresent);
   connection.session = &session;
   connection.state = ConnectionState::Connected;
@@ -245,35 +268,33 @@ void Broker::finishConnect(Connection& connection, const codec::Connect& connect
   ++connectedClients_;
   ++stats_.connectsAccepted;
   if (connectedClients_ > stats_.clientsMaximum) stats_.clientsMaximum = connectedClients_;
+  return session;
+}
 
-  if (connect.will) {
-    WillMessage will;
-    will.topic = std::string(connect.will->topic);
-    will.payload.assign(connect.will->payload.begin(), connect.will->payload.end());
-    encodePassThroughProperties(connect.will->properties, will.properties);
-    will.qos = connect.will->qos;
-    will.retain = connect.will->retain;
-    will.delaySeconds = connect.will->properties.willDelayInterval.value_or(0);
-    will.expirySeconds = connect.will->properties.messageExpiryInterval.value_or(0);
-    session.will = std::make_unique<WillMessage>(std::move(will));
-  }
-  if (session.durable()) sessions_.persist(session);
+void Broker::adoptWill(Session& session, const codec::Will& connectWill) {
+  WillMessage will;
+  will.topic = std::string(connectWill.topic);
+  will.payload.assign(connectWill.payload.begin(), connectWill.payload.end());
+  encodePassThroughProperties(connectWill.properties, will.properties);
+  will.qos = connectWill.qos;
+  will.retain = connectWill.retain;
+  will.delaySeconds = connectWill.properties.willDelayInterval.value_or(0);
+  will.expirySeconds = connectWill.properties.messageExpiryInterval.value_or(0);
+  session.will = std::make_unique<WillMessage>(std::move(will));
+}
 
+void Broker::acceptConnect(Connection& connection, const codec::Connect& connect,
+                           codec::Connack& connack) {
   connection.framer.setMaxPacketSize(config_.inboundPacketLimit());
-
-  connack.sessionPresent = sessionPresent;
   connack.reasonCode = 0;
   queuePacket(connection, connack);
   if (config_.connectionMessages) {
     log(LogLevel::Info, "new client connected from " + connection.peer.address + " as " +
-                            session.clientId + " (p" +
+                            connection.session->clientId + " (p" +
                             std::to_string(static_cast<int>(connection.version)) + ", c" +
                             (connect.cleanStart ? "1" : "0") + ", k" +
                             std::to_string(connection.keepAliveSeconds) + ")");
   }
-  if (sessionPresent) resumeSession(session, connection);
-  // The CONNECT bytes are no longer referenced once the session owns copies.
-  connection.extras.reset();
 }
 
 // Our limits, as a v5 CONNACK tells them (MQTT 5 3.2.2.3).
@@ -328,28 +349,27 @@ bool Broker::fitsClientMaximum(Connection& connection, codec::Connack& connack) 
   return false;
 }
 
-// Refuses (and closes) a client that may not have this session: one owned by another
-// user, or a new session beyond max_sessions. The session is left untouched.
-bool Broker::admitSession(Connection& connection, const std::string& clientId,
-                          const std::optional<std::string>& username) {
+// A client may not have this session when another user owns it, nor a new one beyond
+// max_sessions. The session is left untouched either way.
+Refused Broker::admitSession(const Connection& connection, const std::string& clientId,
+                             const std::optional<std::string>& username) const {
   const Session* found = sessions_.find(clientId);
   if (found == nullptr) {
     if (config_.maxSessions != 0 && sessions_.size() >= config_.maxSessions) {
-      refuseConnect(connection, ReasonCode::QuotaExceeded,
-                    "max_sessions (" + std::to_string(config_.maxSessions) + ") reached");
-      return false;
+      return Refusal::connect(ReasonCode::QuotaExceeded,
+                              "max_sessions (" + std::to_string(config_.maxSessions) +
+                                  ") reached");
     }
-    return true;
+    return std::nullopt;
   }
   const Session& existing = *found;
-  if (!config_.checkSessionOwner || !existing.identityKnown) return true;
+  if (!config_.checkSessionOwner || !existing.identityKnown) return std::nullopt;
   if (existing.username == username && existing.certIdentity == connection.peer.certIdentity) {
-    return true;
+    return std::nullopt;
   }
-  refuseConnect(connection, ReasonCode::NotAuthorized,
-                "client id " + clientId + " belongs to a session of another user (" +
-                    (username ? "user " + *username : std::string("anonymous")) + ")");
-  return false;
+  return Refusal::connect(ReasonCode::NotAuthorized,
+                          "client id " + clientId + " belongs to a session of another user (" +
+                              (username ? "user " + *username : std::string("anonymous")) + ")");
 }
 
 Session& Broker::attachSession(Connection& connection, const codec::Connect& connect,
@@ -401,7 +421,8 @@ void Broker::takeOver(Session& session) {
   }
   session.will.reset();
   old->publishWillOnClose = false;
-  disconnectWith(*old, ReasonCode::SessionTakenOver, "another connection took the session over");
+  refuse(*old, Refusal::connection(ReasonCode::SessionTakenOver,
+                                   "another connection took the session over"));
 }
 
 void Broker::resumeSession(Session& session, Connection& connection) {

@@ -73,10 +73,11 @@ void Broker::checkKeepAlive(std::uint64_t nowMs) {
     if (connection.state == ConnectionState::Closing) continue;
     if (connection.state != ConnectionState::Connected) {
       if (nowMs - connection.openedAtMs > config_.connectTimeoutMs) {
-        ++stats_.connectTimeouts;
-        log(LogLevel::Notice, "closing " + connection.peer.address +
-                                  ": no CONNECT completed within connect_timeout");
-        closeConnection(connection);
+        // Nothing may carry the reason: no CONNECT was understood, or its AUTH exchange
+        // has not reached a CONNACK (whose codes do not include a timeout).
+        refuse(connection, Refusal::silently(Refusal::Scope::Connection,
+                                             ReasonCode::MaximumConnectTime,
+                                             "no CONNECT completed within connect_timeout"));
       }
       continue;
     }
@@ -84,8 +85,7 @@ void Broker::checkKeepAlive(std::uint64_t nowMs) {
     // The spec allows one and a half keep-alive periods of silence (3.1.2.10).
     const std::uint64_t allowedMs = std::uint64_t{connection.keepAliveSeconds} * 1500;
     if (nowMs - connection.lastReceiveMs > allowedMs) {
-      ++stats_.keepaliveTimeouts;
-      disconnectWith(connection, ReasonCode::KeepAliveTimeout, "keep alive timeout");
+      refuse(connection, Refusal::connection(ReasonCode::KeepAliveTimeout, "keep alive timeout"));
     }
   }
 }

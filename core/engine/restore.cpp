@@ -9,71 +9,24 @@
 
 namespace midge {
 
+// Each record type in the order its references need: messages before the deliveries and
+// retained entries that name them, sessions before their subscriptions and deliveries.
 Status Broker::restore() {
   store::Snapshot snapshot;
   MIDGE_TRY(store_.load(snapshot));
-
-  std::unordered_map<std::uint64_t, MessagePtr> messages;
-  for (store::MessageRecord& record : snapshot.messages) {
-    auto message = std::make_shared<Message>();
-    message->id = record.id;
-    message->topic = std::move(record.topic);
-    message->payload = std::move(record.payload);
-    message->properties = std::move(record.properties);
-    message->qos = record.qos;
-    message->retain = record.retain;
-    message->expiresAt = record.expiresAt;
-    message->persisted = true;
-    nextMessageId_ = std::max(nextMessageId_, record.id + 1);
-    messages.emplace(record.id, std::move(message));
-  }
+  const RestoredMessages messages = restoreMessages(snapshot.messages);
   for (const store::SessionRecord& record : snapshot.sessions) restoreSession(record);
-
   for (const store::SubscriptionRecord& record : snapshot.subscriptions) {
-    Session* found = sessions_.find(record.clientId);
-    if (found == nullptr) continue;
-    Session& session = *found;
-    router_.subscribe(record.filter, session.index, record.options, record.identifier);
-    session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
+    restoreSubscription(record);
   }
-  for (store::DeliveryRecord& record : snapshot.deliveries) {
-    Session* session = sessions_.find(record.clientId);
-    auto message = messages.find(record.messageId);
-    if (session == nullptr || message == messages.end()) continue;
-    Session& owner = *session;
-    Delivery delivery;
-    delivery.message = message->second;
-    delivery.sequence = record.sequence;
-    delivery.packetId = record.packetId;
-    delivery.qos = record.qos;
-    delivery.retain = record.retain;
-    delivery.state = record.state;
-    delivery.subscriptionIds = std::move(record.subscriptionIds);
-    owner.nextSequence = std::max(owner.nextSequence, record.sequence + 1);
-    if (delivery.state == store::DeliveryState::Queued) {
-      const std::size_t bytes = deliveryBytes(*delivery.message);
-      owner.queuedBytes += bytes;
-      addMemory(bytes);
-      owner.queue.push_back(std::move(delivery));
-    } else {
-      owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
-      addInflight(owner, std::move(delivery));
-    }
-  }
+  for (store::DeliveryRecord& record : snapshot.deliveries) restoreDelivery(record, messages);
   for (const store::InboundQos2Record& record : snapshot.inboundQos2) {
     if (Session* session = sessions_.find(record.clientId)) {
       session->inboundQos2.insert(record.packetId);
     }
   }
   for (const store::RetainedRecord& record : snapshot.retained) {
-    auto message = messages.find(record.messageId);
-    if (message == messages.end()) continue;
-    if (messageExpired(*message->second)) {
-      store_.deleteRetained(record.topic);  // expired while the broker was down
-      continue;
-    }
-    router_.restoreRetained(record.topic, message->second);
-    addMemory(message->second->footprint());
+    restoreRetained(record, messages);
   }
 
   // Sessions whose expiry ran out while the broker was down are purged now.
@@ -89,6 +42,69 @@ Status Broker::restore() {
     if (!status.ok()) return status;
   }
   return Status::success();
+}
+
+Broker::RestoredMessages Broker::restoreMessages(std::vector<store::MessageRecord>& records) {
+  RestoredMessages messages;
+  for (store::MessageRecord& record : records) {
+    auto message = std::make_shared<Message>();
+    message->id = record.id;
+    message->topic = std::move(record.topic);
+    message->payload = std::move(record.payload);
+    message->properties = std::move(record.properties);
+    message->qos = record.qos;
+    message->retain = record.retain;
+    message->expiresAt = record.expiresAt;
+    message->persisted = true;
+    nextMessageId_ = std::max(nextMessageId_, record.id + 1);
+    messages.emplace(record.id, std::move(message));
+  }
+  return messages;
+}
+
+void Broker::restoreSubscription(const store::SubscriptionRecord& record) {
+  Session* found = sessions_.find(record.clientId);
+  if (found == nullptr) return;
+  Session& session = *found;
+  router_.subscribe(record.filter, session.index, record.options, record.identifier);
+  session.subscriptions[record.filter] = SubscriptionEntry{record.options, record.identifier};
+}
+
+void Broker::restoreDelivery(store::DeliveryRecord& record, const RestoredMessages& messages) {
+  Session* session = sessions_.find(record.clientId);
+  auto message = messages.find(record.messageId);
+  if (session == nullptr || message == messages.end()) return;
+  Session& owner = *session;
+  Delivery delivery;
+  delivery.message = message->second;
+  delivery.sequence = record.sequence;
+  delivery.packetId = record.packetId;
+  delivery.qos = record.qos;
+  delivery.retain = record.retain;
+  delivery.state = record.state;
+  delivery.subscriptionIds = std::move(record.subscriptionIds);
+  owner.nextSequence = std::max(owner.nextSequence, record.sequence + 1);
+  if (delivery.state == store::DeliveryState::Queued) {
+    const std::size_t bytes = deliveryBytes(*delivery.message);
+    owner.queuedBytes += bytes;
+    addMemory(bytes);
+    owner.queue.push_back(std::move(delivery));
+  } else {
+    owner.lastPacketId = std::max(owner.lastPacketId, delivery.packetId);
+    addInflight(owner, std::move(delivery));
+  }
+}
+
+void Broker::restoreRetained(const store::RetainedRecord& record,
+                             const RestoredMessages& messages) {
+  auto message = messages.find(record.messageId);
+  if (message == messages.end()) return;
+  if (messageExpired(*message->second)) {
+    store_.deleteRetained(record.topic);  // expired while the broker was down
+    return;
+  }
+  router_.restoreRetained(record.topic, message->second);
+  addMemory(message->second->footprint());
 }
 
 void Broker::restoreSession(const store::SessionRecord& record) {

@@ -42,6 +42,11 @@ struct Stats {
   std::uint64_t connectsRefusedNotAuthorized = 0;   // part of connectsRefused
   std::uint64_t sessionsExpired = 0;
   std::uint64_t memoryMaximum = 0;         // highest memoryUsed() seen
+
+  // Every refusal (Broker::refuse) by its v5 reason code, 3.x clients included: index
+  // code - kFirstRefusalCode. Read through refusalCount (core/engine/refusal.hpp).
+  static constexpr std::uint8_t kFirstRefusalCode = 0x80;
+  std::uint64_t refusals[0x100 - kFirstRefusalCode] = {};
 };
 
 }  // namespace midge

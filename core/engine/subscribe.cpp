@@ -75,7 +75,7 @@ Broker::FilterVerdict Broker::checkFilter(Connection& connection,
     }
     suback.reasonCodes.push_back(
         v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
-    return FilterVerdict::Refused;
+    return FilterVerdict::Denied;
   }
   if (topic::parseShared(request.filter).has_value() &&
       codec::subscriptionNoLocal(request.options)) {
@@ -102,7 +102,7 @@ Broker::FilterVerdict Broker::checkFilterAllowed(Connection& connection,
     // positively (QoS 0 granted) and nothing is subscribed.
     suback.reasonCodes.push_back(v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized)
                                     : (mqtt31 ? 0x00 : kV311Failure));
-    return FilterVerdict::Refused;
+    return FilterVerdict::Denied;
   }
   if (config_.maxSubscriptionsPerClient != 0 &&
       session.subscriptions.size() >= config_.maxSubscriptionsPerClient &&
@@ -118,7 +118,7 @@ Broker::FilterVerdict Broker::checkFilterAllowed(Connection& connection,
     }
     suback.reasonCodes.push_back(
         v5 ? static_cast<std::uint8_t>(ReasonCode::QuotaExceeded) : kV311Failure);
-    return FilterVerdict::Refused;
+    return FilterVerdict::Denied;
   }
   return FilterVerdict::Admitted;
 }

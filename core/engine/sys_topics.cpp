@@ -67,8 +67,20 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
   publishSys("$SYS/broker/midge/quota/refused", number(stats_.quotaRefusals));
   publishSys("$SYS/broker/midge/store/failures", number(stats_.storeFailures));
   publishSys("$SYS/broker/midge/wills/published", number(stats_.willsPublished));
+  publishSysRefusals();
   for (const auto& counter : externalCounters_) {
     publishSys("$SYS/broker/" + counter.first, number(*counter.second));
+  }
+}
+
+// $SYS/broker/midge/refusals/<reason>, e.g. .../refusals/not-authorized: a topic for each
+// reason refused at least once, rather than a retained zero for every MQTT 5 code.
+void Broker::publishSysRefusals() {
+  for (unsigned code = Stats::kFirstRefusalCode; code <= 0xFF; ++code) {
+    const auto reason = static_cast<ReasonCode>(code);
+    const std::uint64_t count = refusalCount(stats_, reason);
+    if (count == 0) continue;
+    publishSys("$SYS/broker/midge/refusals/" + refusalSlug(reason, '-'), std::to_string(count));
   }
 }
 
