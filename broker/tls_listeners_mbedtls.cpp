@@ -47,6 +47,9 @@ bool TlsListeners::create(const config::Config& config, std::string& error) {
     options.requireCertificate = listener.tls->requireCertificate;
     options.useIdentityAsUsername = listener.tls->useIdentityAsUsername;
     options.useSubjectAsUsername = listener.tls->useSubjectAsUsername;
+    options.sessionCacheSize = listener.tls->sessionCacheSize;
+    options.sessionTickets = listener.tls->sessionTickets;
+    options.sessionLifetimeSeconds = listener.tls->sessionLifetimeSeconds;
     std::unique_ptr<port::TlsServerContext> context;
     std::string why;
     if (!port::TlsServerContext::create(options, context, why)) {

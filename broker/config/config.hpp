@@ -57,6 +57,11 @@ struct TlsSettings {
   bool requireCertificate = false;
   bool useIdentityAsUsername = false;  // client certificate CN becomes the username
   bool useSubjectAsUsername = false;   // full subject DN becomes the username
+  // Session resumption (docs/security.md): sessions kept for clients without tickets,
+  // whether tickets are issued, and how long either may be resumed.
+  std::uint32_t sessionCacheSize = 1000;
+  bool sessionTickets = true;
+  std::uint32_t sessionLifetimeSeconds = 86400;
 };
 
 // Who may connect and what they may do. With per_listener_settings false every listener

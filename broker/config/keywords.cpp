@@ -464,6 +464,14 @@ constexpr Keyword kKeywords[] = {
     {"require_certificate", MIDGE_TLS_BOOL(requireCertificate)},
     {"use_identity_as_username", MIDGE_TLS_BOOL(useIdentityAsUsername)},
     {"use_subject_as_username", MIDGE_TLS_BOOL(useSubjectAsUsername)},
+    // TLS session resumption (Midge's own). About 200 bytes per cached session; a
+    // million is already far more than one broker's connections.
+    {"tls_session_cache_size",
+     MIDGE_ON(setInteger(s, l, s.currentTls().sessionCacheSize, 0, 1000000))},
+    {"tls_session_tickets", MIDGE_TLS_BOOL(sessionTickets)},
+    // At most a week: RFC 5077 and mbedTLS advise a day; longer keeps a key longer.
+    {"tls_session_lifetime",
+     MIDGE_ON(setInteger(s, l, s.currentTls().sessionLifetimeSeconds, 1, 604800))},
     // security (global, or per listener with per_listener_settings)
     {"per_listener_settings", onPerListenerSettings},
     {"allow_anonymous", onAllowAnonymous},

@@ -12,6 +12,7 @@
 
 #include "port/tls/cipher_suites.hpp"
 #include "port/tls/tls_errors.hpp"
+#include "port/tls/tls_resumption.hpp"
 
 namespace midge::port::tls {
 namespace {
@@ -150,6 +151,19 @@ bool cipherFitsKey(const std::vector<int>& suites, const mbedtls_pk_context& key
   return false;
 }
 
+// mbedTLS picks the ECDHE curve by the server's order, and its default order puts the
+// largest curves first: a client offering P-521 (OpenSSL does) paid for a P-521 exchange.
+// P-256 first: its key generation uses mbedTLS's precomputed fixed-point table and its
+// NIST reduction, where X25519 runs a full Montgomery ladder on generic bignums (see
+// docs/benchmarks.md for what each costs). Every curve of the default list stays, for clients that ask
+// and for client certificates, which mbedTLS checks against the same list.
+constexpr mbedtls_ecp_group_id kCurvePreference[] = {
+    MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP384R1,
+    MBEDTLS_ECP_DP_SECP521R1, MBEDTLS_ECP_DP_BP256R1,    MBEDTLS_ECP_DP_BP384R1,
+    MBEDTLS_ECP_DP_BP512R1,   MBEDTLS_ECP_DP_SECP256K1, MBEDTLS_ECP_DP_SECP224R1,
+    MBEDTLS_ECP_DP_SECP224K1, MBEDTLS_ECP_DP_SECP192R1, MBEDTLS_ECP_DP_SECP192K1,
+    MBEDTLS_ECP_DP_CURVE448,  MBEDTLS_ECP_DP_NONE};
+
 }  // namespace
 
 TlsRandom::TlsRandom() {
@@ -195,11 +209,13 @@ TlsConfig::~TlsConfig() {
 
 std::shared_ptr<const TlsConfig> TlsConfig::load(const TlsOptions& options,
                                                  std::shared_ptr<TlsRandom> random,
-                                                 std::string& error) {
+                                                 std::string& error,
+                                                 std::shared_ptr<TlsResumption> resumption) {
   if (!checkOptions(options, error)) return nullptr;
   std::shared_ptr<TlsConfig> config(new TlsConfig());
   if (!parseVersion(options.tlsVersion, config->minMinorVersion_, error)) return nullptr;
   config->random_ = std::move(random);
+  config->resumption_ = std::move(resumption);
   config->useSubjectAsIdentity_ = options.useSubjectAsUsername;
   if (!parseCipherList(options.ciphers, config->cipherSuites_, error)) return nullptr;
   if (!config->loadFiles(options, error)) return nullptr;
@@ -288,6 +304,8 @@ bool TlsConfig::configure(const TlsOptions& options, std::string& error) {
     error = "cannot use certfile " + options.certFile + ": " + mbedtlsErrorText(ret);
     return false;
   }
+  mbedtls_ssl_conf_curves(&sslConfig_, kCurvePreference);
+  if (resumption_) resumption_->attachTo(sslConfig_);
   if (cipherSuites_.size() > 1) mbedtls_ssl_conf_ciphersuites(&sslConfig_, cipherSuites_.data());
   if (!cipherFitsKey(cipherSuites_, ownKey_)) {
     error = std::string("none of the configured ciphers can be used with the ") +

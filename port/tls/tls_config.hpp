@@ -37,13 +37,17 @@ class TlsRandom {
   mbedtls_ctr_drbg_context drbg_;
 };
 
+class TlsResumption;
+
 class TlsConfig {
  public:
   // Reads and checks every file named in `options`. On failure returns null and `error`
-  // names the option, the file and the reason.
+  // names the option, the file and the reason. With `resumption`, sessions can be resumed
+  // from its cache and tickets; the config keeps it alive.
   static std::shared_ptr<const TlsConfig> load(const TlsOptions& options,
                                                std::shared_ptr<TlsRandom> random,
-                                               std::string& error);
+                                               std::string& error,
+                                               std::shared_ptr<TlsResumption> resumption = {});
   ~TlsConfig();
   TlsConfig(const TlsConfig&) = delete;
   TlsConfig& operator=(const TlsConfig&) = delete;
@@ -66,6 +70,7 @@ class TlsConfig {
   std::vector<int> cipherSuites_;  // 0-terminated; mbedTLS keeps a pointer to it
   mbedtls_ssl_config sslConfig_;
   std::shared_ptr<TlsRandom> random_;
+  std::shared_ptr<TlsResumption> resumption_;
   bool useSubjectAsIdentity_ = false;
 };
 

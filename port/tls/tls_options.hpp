@@ -28,6 +28,13 @@ struct TlsOptions {
   // The TLS layer is sans-IO and reads no clock: the port closes connections whose
   // handshake is not done after this long (TlsServerContext::handshakeTimeoutMs()).
   std::uint32_t handshakeTimeoutMs = 10000;
+  // Session resumption (see docs/security.md): a reconnecting client that offers a ticket
+  // or a cached session id skips the public-key work of a full handshake. The cache holds
+  // at most this many sessions (0: no cache); tickets need no server memory.
+  std::uint32_t sessionCacheSize = 1000;
+  bool sessionTickets = true;
+  // How long a session may be resumed; also the ticket key rotation period.
+  std::uint32_t sessionLifetimeSeconds = 86400;
 };
 
 }  // namespace midge::port

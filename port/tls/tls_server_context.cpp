@@ -4,12 +4,25 @@
 #include <utility>
 
 #include "port/tls/tls_config.hpp"
+#include "port/tls/tls_resumption.hpp"
 
 namespace midge::port {
+namespace {
+
+bool sameResumption(const TlsOptions& a, const TlsOptions& b) {
+  return a.sessionCacheSize == b.sessionCacheSize && a.sessionTickets == b.sessionTickets &&
+         a.sessionLifetimeSeconds == b.sessionLifetimeSeconds;
+}
+
+}  // namespace
 
 TlsServerContext::TlsServerContext(TlsOptions options, std::shared_ptr<tls::TlsRandom> random,
+                                   std::shared_ptr<tls::TlsResumption> resumption,
                                    std::shared_ptr<const tls::TlsConfig> config)
-    : options_(std::move(options)), random_(std::move(random)), config_(std::move(config)) {}
+    : options_(std::move(options)),
+      random_(std::move(random)),
+      resumption_(std::move(resumption)),
+      config_(std::move(config)) {}
 
 TlsServerContext::~TlsServerContext() = default;
 
@@ -17,9 +30,14 @@ bool TlsServerContext::create(const TlsOptions& options, std::unique_ptr<TlsServ
                               std::string& error) {
   std::shared_ptr<tls::TlsRandom> random = tls::TlsRandom::create(error);
   if (!random) return false;
-  std::shared_ptr<const tls::TlsConfig> config = tls::TlsConfig::load(options, random, error);
+  std::shared_ptr<tls::TlsResumption> resumption =
+      tls::TlsResumption::create(options, random, error);
+  if (!resumption) return false;
+  std::shared_ptr<const tls::TlsConfig> config =
+      tls::TlsConfig::load(options, random, error, resumption);
   if (!config) return false;
-  out.reset(new TlsServerContext(options, std::move(random), std::move(config)));
+  out.reset(new TlsServerContext(options, std::move(random), std::move(resumption),
+                                 std::move(config)));
   return true;
 }
 
@@ -32,10 +50,19 @@ std::unique_ptr<TlsSession> TlsServerContext::createSession() {
 bool TlsServerContext::reload(std::string& error) { return reload(options_, error); }
 
 bool TlsServerContext::reload(const TlsOptions& options, std::string& error) {
-  std::shared_ptr<const tls::TlsConfig> config = tls::TlsConfig::load(options, random_, error);
+  // Cached sessions and ticket keys survive a certificate reload; only changed resumption
+  // settings start them afresh.
+  std::shared_ptr<tls::TlsResumption> resumption = resumption_;
+  if (!sameResumption(options, options_)) {
+    resumption = tls::TlsResumption::create(options, random_, error);
+    if (!resumption) return false;
+  }
+  std::shared_ptr<const tls::TlsConfig> config =
+      tls::TlsConfig::load(options, random_, error, resumption);
   if (!config) return false;
   // Sessions already running hold their own reference to the previous config.
   config_ = std::move(config);
+  resumption_ = std::move(resumption);
   options_ = options;
   return true;
 }

@@ -28,6 +28,7 @@ namespace midge::port {
 namespace tls {
 class TlsConfig;
 class TlsRandom;
+class TlsResumption;
 }  // namespace tls
 
 class TlsServerContext final : public StreamFilterFactory {
@@ -57,10 +58,12 @@ class TlsServerContext final : public StreamFilterFactory {
 
  private:
   TlsServerContext(TlsOptions options, std::shared_ptr<tls::TlsRandom> random,
+                   std::shared_ptr<tls::TlsResumption> resumption,
                    std::shared_ptr<const tls::TlsConfig> config);
 
   TlsOptions options_;
   std::shared_ptr<tls::TlsRandom> random_;
+  std::shared_ptr<tls::TlsResumption> resumption_;
   std::shared_ptr<const tls::TlsConfig> config_;
 };
 

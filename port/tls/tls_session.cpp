@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "port/tls/tls_session.hpp"
 
+// For handshake->resume only (see continueHandshake).
+#include <mbedtls/ssl_internal.h>
+
 #include "port/tls/tls_config.hpp"
 #include "port/tls/tls_errors.hpp"
 #include "port/tls/x509_identity.hpp"
@@ -51,7 +54,12 @@ bool TlsSession::continueHandshake() {
     rememberPeerIdentity();
     return true;
   }
-  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return true;
+  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+    // mbedTLS 2.28 has no accessor for this and frees the handshake state when it is
+    // done; a resumed server handshake always waits for the client's Finished first.
+    if (ssl_.handshake != nullptr && ssl_.handshake->resume != 0) resumed_ = true;
+    return true;
+  }
   return fail(tls::describeHandshakeFailure(ret, ssl_));
 }
 

@@ -53,6 +53,9 @@ class TlsSession final : public StreamFilter {
   // queued our close_notify in reply and returned false, or true if the same call also
   // decrypted application data (delivered in plainOut); the next call returns false.
   bool peerClosed() const { return peerClosed_; }
+  // True when the client resumed an earlier session (ticket or session id), so the
+  // handshake skipped the key exchange and the server's signature.
+  bool resumed() const { return resumed_; }
   // The negotiated suite, e.g. "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", for the log.
   std::string cipherSuite() const;
 
@@ -68,6 +71,7 @@ class TlsSession final : public StreamFilter {
   tls::WireBio bio_;
   bool sawFirstByte_ = false;
   bool handshakeDone_ = false;
+  bool resumed_ = false;
   bool failed_ = false;
   bool peerClosed_ = false;
   bool closeNotifySent_ = false;

@@ -140,6 +140,20 @@ const GoodRow kGoodRows[] = {
      }},
     {"tls_version", kTlsListener + "tls_version tlsv1.2\n",
      [](const Config& c) { EXPECT_EQ(tls(c).minVersion, TlsVersion::V1_2); }},
+    {"tls_session_keywords",
+     kTlsListener + "tls_session_cache_size 0\ntls_session_tickets false\n"
+                    "tls_session_lifetime 3600\n",
+     [](const Config& c) {
+       EXPECT_EQ(tls(c).sessionCacheSize, 0u);
+       EXPECT_FALSE(tls(c).sessionTickets);
+       EXPECT_EQ(tls(c).sessionLifetimeSeconds, 3600u);
+     }},
+    {"tls_session_defaults", kTlsListener,
+     [](const Config& c) {
+       EXPECT_EQ(tls(c).sessionCacheSize, 1000u);
+       EXPECT_TRUE(tls(c).sessionTickets);
+       EXPECT_EQ(tls(c).sessionLifetimeSeconds, 86400u);
+     }},
     {"tls_keyform", kTlsListener + "tls_keyform pem\n",
      [](const Config& c) { EXPECT_TRUE(first(c).tls.has_value()); }},
     {"require_certificate", kTlsListener + "cafile /ca.pem\nrequire_certificate true\n",
@@ -378,6 +392,10 @@ const BadRow kBadRows[] = {
     {"capath_missing", kTlsListener + "capath   \n", 4, "capath"},
     {"crlfile_missing", kTlsListener + "crlfile\n", 4, "crlfile"},
     {"ciphers_twice", kTlsListener + "ciphers A\nciphers B\n", 5, "ciphers"},
+    {"tls_session_lifetime_zero", kTlsListener + "tls_session_lifetime 0\n", 4,
+     "tls_session_lifetime"},
+    {"tls_session_cache_size_negative", kTlsListener + "tls_session_cache_size -1\n", 4,
+     "tls_session_cache_size"},
     {"tls_version_unknown", kTlsListener + "tls_version sslv3\n", 4, "tls_version"},
     {"tls_keyform_engine", kTlsListener + "tls_keyform engine\n", 4, "tls_keyform"},
     {"require_certificate_not_bool", kTlsListener + "require_certificate maybe\n", 4,

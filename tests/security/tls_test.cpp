@@ -2,7 +2,8 @@
 // TLS listeners of the real broker, driven by Eclipse Paho MQTT C++ (linked against the
 // SSL build of the Paho C library) and by mosquitto_pub/mosquitto_sub: good, wrong-CA and
 // expired certificates, client certificates, certificate identities in ACL patterns,
-// stalled handshakes, and certificate reloads on SIGHUP.
+// stalled handshakes, session resumption (openssl s_client), and certificate reloads on
+// SIGHUP.
 #include <gtest/gtest.h>
 #include <mqtt/async_client.h>
 
@@ -260,6 +261,43 @@ TEST_F(SecurityTls, CertificateCommonNameIsTheUserNameInAclPatterns) {
   ASSERT_TRUE(message);
   EXPECT_EQ(message->get_topic(), "devices/device-42/state");
   EXPECT_TRUE(broker_.waitForLog("not authorized to publish to devices/device-7/cmd", 3s));
+}
+
+// openssl s_client saves its session with -sess_out and offers it again with -sess_in;
+// it prints "Reused" when the broker resumed the session and "New" after a full handshake.
+std::string sessionLine(const std::string& output) {
+  const std::size_t at = output.find(", TLSv1.2");
+  if (at == std::string::npos) return "no TLS 1.2 session line in:\n" + output;
+  const std::size_t start = output.rfind('\n', at);
+  return output.substr(start == std::string::npos ? 0 : start + 1,
+                       at - (start == std::string::npos ? 0 : start + 1));
+}
+
+ProcessResult openSslClient(int port, const std::string& arguments) {
+  return run({"/bin/sh", "-c",
+              "'" + std::string(opensslTool()) + "' s_client -connect 127.0.0.1:" +
+                  std::to_string(port) + " -tls1_2 " + arguments + " < /dev/null"});
+}
+
+TEST_F(SecurityTls, ReconnectingClientResumesWithATicketOrASessionId) {
+  startTls(pki("server.crt"), pki("server.key"));
+  TempDir dir;
+  const std::string ticket = dir.file("ticket.pem"), id = dir.file("id.pem");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-sess_out " + ticket).output), "New");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-sess_in " + ticket).output), "Reused");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-no_ticket -sess_out " + id).output),
+            "New");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-no_ticket -sess_in " + id).output),
+            "Reused");
+}
+
+TEST_F(SecurityTls, NoSessionIsResumedWithTicketsAndCacheOff) {
+  startTls(pki("server.crt"), pki("server.key"),
+           {"tls_session_tickets false", "tls_session_cache_size 0"});
+  TempDir dir;
+  const std::string session = dir.file("session.pem");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-sess_out " + session).output), "New");
+  EXPECT_EQ(sessionLine(openSslClient(broker_.port(), "-sess_in " + session).output), "New");
 }
 
 TEST_F(SecurityTls, HandshakeThatStallsIsDroppedAfterTheTimeout) {

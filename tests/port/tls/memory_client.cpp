@@ -51,8 +51,12 @@ MemoryTlsClient::MemoryTlsClient(const MemoryClientOptions& options) {
     cipherSuites_.push_back(0);
     mbedtls_ssl_conf_ciphersuites(&config_, cipherSuites_.data());
   }
+  mbedtls_ssl_conf_session_tickets(&config_, options.sessionTickets
+                                                 ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                 : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
   check(mbedtls_ssl_setup(&ssl_, &config_), "client setup");
   check(mbedtls_ssl_set_hostname(&ssl_, "localhost"), "client hostname");
+  if (options.resume != nullptr) check(mbedtls_ssl_set_session(&ssl_, options.resume), "resume");
   mbedtls_ssl_set_bio(&ssl_, this, &MemoryTlsClient::sendCallback,
                       &MemoryTlsClient::receiveCallback, nullptr);
 }
@@ -174,6 +178,10 @@ HandshakeOutcome runHandshake(MemoryTlsClient& client, TlsSession& server, std::
 
 std::string asString(const std::vector<std::uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());
+}
+
+void MemoryTlsClient::saveSession(mbedtls_ssl_session& out) const {
+  check(mbedtls_ssl_get_session(&ssl_, &out), "save session");
 }
 
 }  // namespace midge::port::testing

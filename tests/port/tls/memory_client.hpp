@@ -23,6 +23,9 @@ struct MemoryClientOptions {
   std::string keyFile;
   std::vector<int> cipherSuites;  // empty: mbedTLS defaults
   int maxMinorVersion = MBEDTLS_SSL_MINOR_VERSION_3;
+  bool sessionTickets = true;  // false: only a session id can resume
+  // A session saved from an earlier connection (saveSession) to offer for resumption.
+  const mbedtls_ssl_session* resume = nullptr;
 };
 
 class MemoryTlsClient {
@@ -40,6 +43,9 @@ class MemoryTlsClient {
   // Decrypts whatever the incoming buffer holds; `status` gets the last mbedTLS result.
   std::string read(int& status);
   int closeNotify();
+  // Copies the negotiated session (with its ticket, if the server sent one) into `out`,
+  // which the caller has initialised with mbedtls_ssl_session_init.
+  void saveSession(mbedtls_ssl_session& out) const;
 
   // Records the client produced since the last call.
   std::vector<std::uint8_t> takeOutput();
