@@ -129,9 +129,8 @@ Refused Broker::handlePacket(Connection& connection, codec::Packet& packet) {
   if (connection.state != ConnectionState::Connected) {
     return Refusal::connection(protocolError("packet before the connection was accepted"));
   }
-  // The handlers below still apply their refusals themselves (disconnectWith, queueAck).
   if (auto* publish = std::get_if<codec::Publish>(&packet)) {
-    handlePublish(connection, *publish);
+    return handlePublish(connection, *publish);
   } else if (auto* ack = std::get_if<codec::Ack>(&packet)) {
     switch (ack->type) {
       case codec::PacketType::Puback: handlePuback(connection, *ack); break;
@@ -140,7 +139,7 @@ Refused Broker::handlePacket(Connection& connection, codec::Packet& packet) {
       default: handlePubcomp(connection, *ack); break;
     }
   } else if (auto* subscribe = std::get_if<codec::Subscribe>(&packet)) {
-    handleSubscribe(connection, *subscribe);
+    return handleSubscribe(connection, *subscribe);
   } else if (auto* unsubscribe = std::get_if<codec::Unsubscribe>(&packet)) {
     handleUnsubscribe(connection, *unsubscribe);
   } else if (std::holds_alternative<codec::Pingreq>(packet)) {

@@ -99,14 +99,6 @@ class Broker final : public ConnectionEvents,
   // counters (countRefusal, in $SYS and /metrics) and a log line naming the client.
   void refuse(Connection& connection, const Refusal& refusal);
   std::string refusalLogLine(const Connection& connection, const Refusal& refusal) const;
-  // The handlers of publish.cpp and subscribe.cpp still refuse through these two; once they
-  // return a Refusal (see refusal.hpp) both go.
-  void failConnection(Connection& connection, const Error& error) {
-    refuse(connection, Refusal::connection(error));
-  }
-  void disconnectWith(Connection& connection, ReasonCode reason, std::string_view why) {
-    refuse(connection, Refusal::connection(reason, std::string(why)));
-  }
   void connectionLost(Connection& connection);
   // The turn: queue* appends to the connection's turn buffer (turn_.buffer); only the
   // commit at endOfTurn and an explicit turn_.flushEarlyIfLarge hand bytes to Output.
@@ -171,17 +163,17 @@ class Broker final : public ConnectionEvents,
   bool admitConnectRate(const Connection& connection);
 
   // publish.cpp
-  void handlePublish(Connection& connection, codec::Publish& publish);
-  bool checkPublishProtocol(Connection& connection, codec::Publish& publish);
-  bool admitQos2(Connection& connection, const codec::Publish& publish);
-  bool admitPublishPolicy(Connection& connection, const codec::Publish& publish);
-  void refusePublish(Connection& connection, const codec::Publish& publish, ReasonCode reason);
+  Refused handlePublish(Connection& connection, codec::Publish& publish);
+  Refused checkPublishProtocol(Connection& connection, codec::Publish& publish);
+  bool acknowledgeResentQos2(Connection& connection, const codec::Publish& publish);
+  Refused admitQos2(const Connection& connection) const;
+  Refused admitPublishPolicy(Connection& connection, const codec::Publish& publish);
   void takePublish(Connection& connection, const codec::Publish& publish);
   void handlePuback(Connection& connection, const codec::Ack& ack);
   void handlePubrec(Connection& connection, const codec::Ack& ack);
   void handlePubrel(Connection& connection, const codec::Ack& ack);
   void handlePubcomp(Connection& connection, const codec::Ack& ack);
-  bool resolveTopicAlias(Connection& connection, codec::Publish& publish);
+  Refused resolveTopicAlias(Connection& connection, codec::Publish& publish);
   MessagePtr makeMessage(std::string_view topic, Bytes payload,
                          std::vector<std::uint8_t> properties, std::uint8_t qos, bool retain,
                          std::int64_t expiresAt, SessionIndex publisher);
@@ -226,8 +218,15 @@ class Broker final : public ConnectionEvents,
   bool overMemoryBudget(std::size_t extra) const;
 
   // subscribe.cpp
-  void handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
-  enum class FilterVerdict : std::uint8_t { Admitted, Denied, ConnectionClosed };
+  Refused handleSubscribe(Connection& connection, const codec::Subscribe& subscribe);
+  // A filter is admitted, denied with its code in the SUBACK, or ends the connection.
+  struct FilterVerdict {
+    bool admitted = false;
+    Refused refused;
+    static FilterVerdict admit() { return {true, std::nullopt}; }
+    static FilterVerdict denied() { return {}; }
+    static FilterVerdict refuse(Refusal refusal) { return {false, std::move(refusal)}; }
+  };
   FilterVerdict checkFilter(Connection& connection, const codec::SubscribeEntry& request,
                             codec::Suback& suback);
   FilterVerdict checkFilterAllowed(Connection& connection, const codec::SubscribeEntry& request,

@@ -26,116 +26,100 @@ codec::PacketType ackTypeFor(const codec::Publish& publish) {
 
 }  // namespace
 
-void Broker::handlePublish(Connection& connection, codec::Publish& publish) {
+Refused Broker::handlePublish(Connection& connection, codec::Publish& publish) {
   const std::size_t qosIndex = publish.qos > 2 ? 2 : publish.qos;
   ++stats_.messagesReceived;
   ++stats_.messagesReceivedByQos[qosIndex];
   stats_.payloadBytesReceivedByQos[qosIndex] += publish.payload.size();
-  if (!checkPublishProtocol(connection, publish)) return;
-  if (publish.qos == 2 && !admitQos2(connection, publish)) return;
-  if (!admitPublishPolicy(connection, publish)) return;
+  if (Refused refused = checkPublishProtocol(connection, publish)) return refused;
+  if (publish.qos == 2) {
+    if (acknowledgeResentQos2(connection, publish)) return std::nullopt;
+    if (Refused refused = admitQos2(connection)) return refused;
+  }
+  if (Refused refused = admitPublishPolicy(connection, publish)) return refused;
   takePublish(connection, publish);
+  return std::nullopt;
 }
 
 // What the protocol forbids a client's PUBLISH: each breach ends the connection.
-bool Broker::checkPublishProtocol(Connection& connection, codec::Publish& publish) {
+Refused Broker::checkPublishProtocol(Connection& connection, codec::Publish& publish) {
   const bool v5 = isV5(connection);
   if (publish.qos > connection.maxQos) {
-    disconnectWith(connection, ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
-    return false;
+    return Refusal::connection(ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
   }
   if (publish.retain && !config_.retainAvailable) {
-    disconnectWith(connection, ReasonCode::RetainNotSupported, "retained PUBLISH refused");
-    return false;
+    return Refusal::connection(ReasonCode::RetainNotSupported, "retained PUBLISH refused");
   }
   if (v5 && !publish.properties.subscriptionIdentifiers.empty()) {
     // MQTT 5 3.3.4: only the server puts Subscription Identifiers on a PUBLISH.
-    disconnectWith(connection, ReasonCode::ProtocolError,
-                   "PUBLISH from a client carries a Subscription Identifier");
-    return false;
+    return Refusal::connection(ReasonCode::ProtocolError,
+                               "PUBLISH from a client carries a Subscription Identifier");
   }
-  if (v5 && !resolveTopicAlias(connection, publish)) return false;
+  if (v5) {
+    if (Refused refused = resolveTopicAlias(connection, publish)) return refused;
+  }
   Status valid = topic::validateTopicName(publish.topic, topicLimits());
-  if (!valid.ok()) {
-    disconnectWith(connection, ReasonCode::TopicNameInvalid, valid.error().detail);
-    return false;
-  }
+  if (!valid.ok()) return Refusal::connection(ReasonCode::TopicNameInvalid, valid.error().detail);
   if (topic::isSharePrefixed(publish.topic)) {
     // No subscription can ever match it: $share/ names a subscription, not a topic.
-    disconnectWith(connection, ReasonCode::TopicNameInvalid,
-                   "PUBLISH to a $share/ topic name, which no subscriber can receive");
-    return false;
+    return Refusal::connection(ReasonCode::TopicNameInvalid,
+                               "PUBLISH to a $share/ topic name, which no subscriber can receive");
   }
+  return std::nullopt;
+}
+
+// A resend of a QoS 2 message we already took: acknowledged, never delivered twice.
+bool Broker::acknowledgeResentQos2(Connection& connection, const codec::Publish& publish) {
+  if (connection.session->inboundQos2.count(publish.packetId) == 0) return false;
+  queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
   return true;
 }
 
-// false: the PUBLISH is a resend already acknowledged, or over our Receive Maximum.
-bool Broker::admitQos2(Connection& connection, const codec::Publish& publish) {
-  Session& session = *connection.session;
-  if (session.inboundQos2.count(publish.packetId) != 0) {
-    // A resend of a message we already took: acknowledge, never deliver twice.
-    queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
-    return false;
-  }
-  if (session.inboundQos2.size() >= config_.maxInflightMessages &&
+Refused Broker::admitQos2(const Connection& connection) const {
+  if (connection.session->inboundQos2.size() >= config_.maxInflightMessages &&
       config_.maxInflightMessages != 0) {
-    disconnectWith(connection, ReasonCode::ReceiveMaximumExceeded,
-                   "more QoS 2 messages in flight than our Receive Maximum");
-    return false;
+    return Refusal::connection(ReasonCode::ReceiveMaximumExceeded,
+                               "more QoS 2 messages in flight than our Receive Maximum");
   }
-  return true;
+  return std::nullopt;
 }
 
 // What the broker's policy refuses (payload format, size, ACL, memory): acknowledged with
-// the reason where the version can say it.
-bool Broker::admitPublishPolicy(Connection& connection, const codec::Publish& publish) {
+// the reason where the version can say it (Broker::refuse decides how).
+Refused Broker::admitPublishPolicy(Connection& connection, const codec::Publish& publish) {
   Session& session = *connection.session;
+  const codec::PacketType ackType = ackTypeFor(publish);
   if (publish.properties.payloadFormatIndicator.value_or(0) == 1 &&
       !codec::isValidMqttUtf8(asStringView(publish.payload))) {
     if (publish.qos == 0) {
-      disconnectWith(connection, ReasonCode::PayloadFormatInvalid, "payload is not UTF-8");
-    } else {
-      refusePublish(connection, publish, ReasonCode::PayloadFormatInvalid);
+      return Refusal::connection(ReasonCode::PayloadFormatInvalid, "payload is not UTF-8");
     }
-    return false;
+    return Refusal::publish(ackType, publish.packetId, ReasonCode::PayloadFormatInvalid,
+                            "payload is not UTF-8");
   }
   if (config_.messageSizeLimit != 0 && publish.payload.size() > config_.messageSizeLimit) {
     ++stats_.messagesDropped;
     ++stats_.droppedTooLarge;
-    log(LogLevel::Notice, describe(connection) + ": payload of " +
-                              std::to_string(publish.payload.size()) +
-                              " bytes exceeds message_size_limit, dropped");
-    refusePublish(connection, publish, ReasonCode::PacketTooLarge);
-    return false;
+    return Refusal::publish(ackType, publish.packetId, ReasonCode::PacketTooLarge,
+                            "payload of " + std::to_string(publish.payload.size()) +
+                                " bytes exceeds message_size_limit, dropped");
   }
   ClientIdentity identity{session.clientId, session.username, session.listenerIndex};
   if (isSysTopic(publish.topic) || !authenticator_.allowPublish(identity, publish.topic)) {
     ++stats_.publishDenied;
-    log(LogLevel::Notice, describe(connection) + ": not authorized to publish to " +
-                              std::string(publish.topic));
-    refusePublish(connection, publish, ReasonCode::NotAuthorized);
-    return false;
+    return Refusal::publish(ackType, publish.packetId, ReasonCode::NotAuthorized,
+                            "not authorized to publish to " + std::string(publish.topic));
   }
   if (overMemoryBudget(publish.payload.size() + publish.topic.size())) {
     ++stats_.quotaRefusals;
     if (!isV5(connection) && publish.qos > 0) {
       // Without a reason code the only honest refusal is to withhold the ack.
-      disconnectWith(connection, ReasonCode::QuotaExceeded, "memory_limit reached");
-      return false;
+      return Refusal::connection(ReasonCode::QuotaExceeded, "memory_limit reached");
     }
-    refusePublish(connection, publish, ReasonCode::QuotaExceeded);
-    return false;
+    return Refusal::publish(ackType, publish.packetId, ReasonCode::QuotaExceeded,
+                            "memory_limit reached");
   }
-  return true;
-}
-
-void Broker::refusePublish(Connection& connection, const codec::Publish& publish,
-                           ReasonCode reason) {
-  if (publish.qos == 0) return;
-  // 3.x cannot say no in an ack: the message is dropped and acknowledged, as the spec
-  // allows for authorization failures and mosquitto does.
-  queueAck(connection, ackTypeFor(publish), publish.packetId,
-           isV5(connection) ? reason : ReasonCode::Success);
+  return std::nullopt;
 }
 
 // The message is taken: stored once, retained, routed, then acknowledged.
@@ -162,13 +146,12 @@ void Broker::takePublish(Connection& connection, const codec::Publish& publish) 
            receivers == 0 ? ReasonCode::NoMatchingSubscribers : ReasonCode::Success);
 }
 
-bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) {
-  if (!publish.properties.topicAlias) return true;
+Refused Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) {
+  if (!publish.properties.topicAlias) return std::nullopt;
   const std::uint16_t alias = *publish.properties.topicAlias;
   if (alias == 0 || alias > connection.maxTopicAlias) {
-    disconnectWith(connection, ReasonCode::TopicAliasInvalid,
-                   "topic alias outside the announced Topic Alias Maximum");
-    return false;
+    return Refusal::connection(ReasonCode::TopicAliasInvalid,
+                               "topic alias outside the announced Topic Alias Maximum");
   }
   // Allocated on first use: most connections never use aliases.
   std::vector<std::string>& aliases = connection.extra().inboundTopicAliases;
@@ -176,14 +159,13 @@ bool Broker::resolveTopicAlias(Connection& connection, codec::Publish& publish) 
   std::string& slot = aliases[alias - 1u];
   if (publish.topic.empty()) {
     if (slot.empty()) {
-      disconnectWith(connection, ReasonCode::ProtocolError, "topic alias used before set");
-      return false;
+      return Refusal::connection(ReasonCode::ProtocolError, "topic alias used before set");
     }
     publish.topic = slot;
   } else {
     slot.assign(publish.topic);
   }
-  return true;
+  return std::nullopt;
 }
 
 MessagePtr Broker::makeMessage(std::string_view topic, Bytes payload,

@@ -14,7 +14,7 @@ constexpr std::uint8_t kV311Failure = 0x80;
 
 }  // namespace
 
-void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& subscribe) {
+Refused Broker::handleSubscribe(Connection& connection, const codec::Subscribe& subscribe) {
   Session& session = *connection.session;
   const std::uint32_t identifier = subscribe.properties.subscriptionIdentifiers.empty()
                                        ? 0
@@ -24,10 +24,9 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       connection.version != codec::ProtocolVersion::V5) {
     // 3.x has no code that says "too many": its SUBACK would have to grant or fail each
     // filter, and failing valid ones would mislead the client.
-    disconnectWith(connection, ReasonCode::QuotaExceeded,
-                   "SUBSCRIBE with " + std::to_string(subscribe.entries.size()) +
-                       " topic filters, above max_filters_per_subscribe");
-    return;
+    return Refusal::connection(ReasonCode::QuotaExceeded,
+                               "SUBSCRIBE with " + std::to_string(subscribe.entries.size()) +
+                                   " topic filters, above max_filters_per_subscribe");
   }
   codec::Suback suback;
   suback.packetId = subscribe.packetId;
@@ -39,9 +38,9 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
       suback.reasonCodes.push_back(static_cast<std::uint8_t>(ReasonCode::QuotaExceeded));
       continue;
     }
-    const FilterVerdict verdict = checkFilter(connection, request, suback);
-    if (verdict == FilterVerdict::ConnectionClosed) return;
-    if (verdict == FilterVerdict::Admitted) {
+    FilterVerdict verdict = checkFilter(connection, request, suback);
+    if (verdict.refused) return verdict.refused;
+    if (verdict.admitted) {
       addSubscription(session, connection, request, identifier, suback, retainedRequests);
     }
   }
@@ -55,6 +54,7 @@ void Broker::handleSubscribe(Connection& connection, const codec::Subscribe& sub
   for (const RetainedRequest& request : retainedRequests) {
     deliverRetained(session, request.filter, request.entry, budget);
   }
+  return std::nullopt;
 }
 
 // Refused filters get their failure code in suback, as far as the version can say it.
@@ -70,18 +70,16 @@ Broker::FilterVerdict Broker::checkFilter(Connection& connection,
                               valid.error().detail);
     if (mqtt31) {
       // 3.1's SUBACK can only grant: a SUBSCRIBE it cannot honour is a protocol violation.
-      failConnection(connection, valid.error());
-      return FilterVerdict::ConnectionClosed;
+      return FilterVerdict::refuse(Refusal::connection(valid.error()));
     }
     suback.reasonCodes.push_back(
         v5 ? static_cast<std::uint8_t>(ReasonCode::TopicFilterInvalid) : kV311Failure);
-    return FilterVerdict::Denied;
+    return FilterVerdict::denied();
   }
   if (topic::parseShared(request.filter).has_value() &&
       codec::subscriptionNoLocal(request.options)) {
-    disconnectWith(connection, ReasonCode::ProtocolError,
-                   "No Local set on a shared subscription");
-    return FilterVerdict::ConnectionClosed;
+    return FilterVerdict::refuse(
+        Refusal::connection(ReasonCode::ProtocolError, "No Local set on a shared subscription"));
   }
   return checkFilterAllowed(connection, request, suback);
 }
@@ -102,7 +100,7 @@ Broker::FilterVerdict Broker::checkFilterAllowed(Connection& connection,
     // positively (QoS 0 granted) and nothing is subscribed.
     suback.reasonCodes.push_back(v5 ? static_cast<std::uint8_t>(ReasonCode::NotAuthorized)
                                     : (mqtt31 ? 0x00 : kV311Failure));
-    return FilterVerdict::Denied;
+    return FilterVerdict::denied();
   }
   if (config_.maxSubscriptionsPerClient != 0 &&
       session.subscriptions.size() >= config_.maxSubscriptionsPerClient &&
@@ -112,15 +110,15 @@ Broker::FilterVerdict Broker::checkFilterAllowed(Connection& connection,
                               std::to_string(config_.maxSubscriptionsPerClient) +
                               ") reached, not subscribed to " + std::string(request.filter));
     if (mqtt31) {
-      disconnectWith(connection, ReasonCode::QuotaExceeded,
-                     "max_subscriptions_per_client reached (MQTT 3.1 cannot refuse a filter)");
-      return FilterVerdict::ConnectionClosed;
+      return FilterVerdict::refuse(Refusal::connection(
+          ReasonCode::QuotaExceeded,
+          "max_subscriptions_per_client reached (MQTT 3.1 cannot refuse a filter)"));
     }
     suback.reasonCodes.push_back(
         v5 ? static_cast<std::uint8_t>(ReasonCode::QuotaExceeded) : kV311Failure);
-    return FilterVerdict::Denied;
+    return FilterVerdict::denied();
   }
-  return FilterVerdict::Admitted;
+  return FilterVerdict::admit();
 }
 
 // Into the router, the session and (durable) the store; the granted QoS into suback; the
