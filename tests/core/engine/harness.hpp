@@ -235,4 +235,17 @@ inline std::string payloadOf(const codec::Publish& publish) {
   return std::string(asStringView(publish.payload));
 }
 
+// Drains the client's packets: the latest payload of each topic it was sent (a $SYS
+// watcher's view of the counters).
+inline std::map<std::string, std::string> latestPayloadsSeenBy(Client& client) {
+  std::map<std::string, std::string> latest;
+  while (client.hasPacket()) {
+    codec::Packet packet = client.next();
+    if (auto* publish = std::get_if<codec::Publish>(&packet)) {
+      latest[std::string(publish->topic)] = payloadOf(*publish);
+    }
+  }
+  return latest;
+}
+
 }  // namespace midge::testing

@@ -21,18 +21,6 @@ class DenyPrivate final : public Authenticator {
   bool allowReceive(const ClientIdentity&, std::string_view) override { return true; }
 };
 
-// The latest value of each $SYS/broker/midge/ counter the watcher received.
-std::map<std::string, std::string> countersSeenBy(Client& watcher) {
-  std::map<std::string, std::string> counters;
-  while (watcher.hasPacket()) {
-    codec::Packet packet = watcher.next();
-    if (auto* publish = std::get_if<codec::Publish>(&packet)) {
-      counters[std::string(publish->topic)] = payloadOf(*publish);
-    }
-  }
-  return counters;
-}
-
 TEST(EngineRefusalCounters, EachRefusalIsCountedUnderSys) {
   EngineConfig config;
   config.sysIntervalSeconds = 1;
@@ -66,7 +54,7 @@ TEST(EngineRefusalCounters, EachRefusalIsCountedUnderSys) {
   watcher->subscribe("$SYS/broker/midge/+/+", 0);
   harness.tick(3);
   EXPECT_TRUE(silent->closeRequested());
-  const std::map<std::string, std::string> counters = countersSeenBy(*watcher);
+  const std::map<std::string, std::string> counters = latestPayloadsSeenBy(*watcher);
   EXPECT_EQ(counters.at("$SYS/broker/midge/subscribe/denied"), "1");
   EXPECT_EQ(counters.at("$SYS/broker/midge/subscribe/invalid"), "1");
   EXPECT_EQ(counters.at("$SYS/broker/midge/publish/denied"), "1");

@@ -196,18 +196,6 @@ TEST(EngineRefusal, TheBrokerAnswersLogsAndCountsARefusedConnect) {
   EXPECT_EQ(stats.connectsRefusedBadCredentials, 2u);
 }
 
-// The latest value of each $SYS/broker/midge/refusals/ topic the watcher received.
-std::map<std::string, std::string> refusalsSeenBy(Client& watcher) {
-  std::map<std::string, std::string> counters;
-  while (watcher.hasPacket()) {
-    codec::Packet packet = watcher.next();
-    if (auto* publish = std::get_if<codec::Publish>(&packet)) {
-      counters[std::string(publish->topic)] = payloadOf(*publish);
-    }
-  }
-  return counters;
-}
-
 TEST(EngineRefusal, SysPublishesACounterPerReasonRefused) {
   EngineConfig config;
   config.sysIntervalSeconds = 1;
@@ -228,7 +216,7 @@ TEST(EngineRefusal, SysPublishesACounterPerReasonRefused) {
   watcher->connect("watcher");
   watcher->subscribe("$SYS/broker/midge/refusals/+", 0);
   harness.tick(2);
-  const std::map<std::string, std::string> counters = refusalsSeenBy(*watcher);
+  const std::map<std::string, std::string> counters = latestPayloadsSeenBy(*watcher);
   EXPECT_EQ(counters.at("$SYS/broker/midge/refusals/topic-name-invalid"), "2");
   EXPECT_EQ(counters.count("$SYS/broker/midge/refusals/not-authorized"), 0u)
       << "no topic for a reason never refused";

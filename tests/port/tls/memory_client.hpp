@@ -10,9 +10,13 @@
 #include <mbedtls/x509_crt.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "port/tls/tls_server_context.hpp"
 #include "port/tls/tls_session.hpp"
 
 namespace midge::port::testing {
@@ -92,5 +96,14 @@ bool feedServer(TlsSession& server, MemoryTlsClient& client, const std::vector<s
                 std::vector<std::uint8_t>& plainOut, std::size_t chunkSize = 0);
 
 std::string asString(const std::vector<std::uint8_t>& bytes);
+
+// The server side the memory client talks to; a test failure (not a crash) when the
+// options are refused.
+inline std::unique_ptr<TlsServerContext> makeServerContext(const TlsOptions& options) {
+  std::unique_ptr<TlsServerContext> context;
+  std::string error;
+  EXPECT_TRUE(TlsServerContext::create(options, context, error)) << error;
+  return context;
+}
 
 }  // namespace midge::port::testing

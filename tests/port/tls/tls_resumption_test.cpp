@@ -16,6 +16,7 @@
 namespace midge::port {
 namespace {
 
+using testing::makeServerContext;
 using testing::MemoryClientOptions;
 using testing::MemoryTlsClient;
 using testing::runHandshake;
@@ -45,12 +46,6 @@ class TlsResumptionTest : public ::testing::Test {
     options.sessionTickets = tickets;
     return options;
   }
-  static std::unique_ptr<TlsServerContext> makeContext(const TlsOptions& options) {
-    std::unique_ptr<TlsServerContext> context;
-    std::string error;
-    EXPECT_TRUE(TlsServerContext::create(options, context, error)) << error;
-    return context;
-  }
 
   // One connection: returns whether the server resumed, and saves the session in `save`.
   bool connect(TlsServerContext& context, bool tickets, const SavedSession* resume,
@@ -71,7 +66,7 @@ class TlsResumptionTest : public ::testing::Test {
 };
 
 TEST_F(TlsResumptionTest, TicketResumesTheSession) {
-  auto context = makeContext(serverOptions(0, true));
+  auto context = makeServerContext(serverOptions(0, true));
   SavedSession first;
   EXPECT_FALSE(connect(*context, true, nullptr, &first));
   EXPECT_GT(first.session.ticket_len, 0u) << "the server issued no ticket";
@@ -80,7 +75,7 @@ TEST_F(TlsResumptionTest, TicketResumesTheSession) {
 }
 
 TEST_F(TlsResumptionTest, SessionIdResumesFromTheCacheWhenTheClientHasNoTickets) {
-  auto context = makeContext(serverOptions(10, true));
+  auto context = makeServerContext(serverOptions(10, true));
   SavedSession first;
   EXPECT_FALSE(connect(*context, false, nullptr, &first));
   EXPECT_EQ(first.session.ticket_len, 0u);
@@ -88,7 +83,7 @@ TEST_F(TlsResumptionTest, SessionIdResumesFromTheCacheWhenTheClientHasNoTickets)
 }
 
 TEST_F(TlsResumptionTest, NothingResumesWithCacheAndTicketsOff) {
-  auto context = makeContext(serverOptions(0, false));
+  auto context = makeServerContext(serverOptions(0, false));
   SavedSession withTicket, withId;
   EXPECT_FALSE(connect(*context, true, nullptr, &withTicket));
   EXPECT_EQ(withTicket.session.ticket_len, 0u);
@@ -98,7 +93,7 @@ TEST_F(TlsResumptionTest, NothingResumesWithCacheAndTicketsOff) {
 }
 
 TEST_F(TlsResumptionTest, CacheHoldsAtMostItsSizeAndDropsTheOldest) {
-  auto context = makeContext(serverOptions(2, false));
+  auto context = makeServerContext(serverOptions(2, false));
   SavedSession a, b, c;
   EXPECT_FALSE(connect(*context, false, nullptr, &a));
   EXPECT_FALSE(connect(*context, false, nullptr, &b));
@@ -109,7 +104,7 @@ TEST_F(TlsResumptionTest, CacheHoldsAtMostItsSizeAndDropsTheOldest) {
 }
 
 TEST_F(TlsResumptionTest, SessionsSurviveACertificateReload) {
-  auto context = makeContext(serverOptions(10, true));
+  auto context = makeServerContext(serverOptions(10, true));
   SavedSession withTicket, withId;
   EXPECT_FALSE(connect(*context, true, nullptr, &withTicket));
   EXPECT_FALSE(connect(*context, false, nullptr, &withId));
@@ -120,7 +115,7 @@ TEST_F(TlsResumptionTest, SessionsSurviveACertificateReload) {
 }
 
 TEST_F(TlsResumptionTest, ChangedResumptionSettingsStartAfresh) {
-  auto context = makeContext(serverOptions(10, true));
+  auto context = makeServerContext(serverOptions(10, true));
   SavedSession withTicket;
   EXPECT_FALSE(connect(*context, true, nullptr, &withTicket));
   std::string error;
@@ -137,7 +132,7 @@ TEST_F(TlsResumptionTest, ChangedResumptionSettingsStartAfresh) {
 TEST_F(TlsResumptionTest, TicketIsRefusedOnceItsLifetimeIsOver) {
   TlsOptions options = serverOptions(0, true);
   options.sessionLifetimeSeconds = 1;
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   SavedSession first;
   EXPECT_FALSE(connect(*context, true, nullptr, &first));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

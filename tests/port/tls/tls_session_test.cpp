@@ -16,6 +16,7 @@ namespace {
 
 using testing::asString;
 using testing::feedServer;
+using testing::makeServerContext;
 using testing::MemoryClientOptions;
 using testing::MemoryTlsClient;
 using testing::runHandshake;
@@ -52,12 +53,6 @@ class TlsSessionTest : public ::testing::Test {
     return options;
   }
 
-  static std::unique_ptr<TlsServerContext> makeContext(const TlsOptions& options) {
-    std::unique_ptr<TlsServerContext> context;
-    std::string error;
-    EXPECT_TRUE(TlsServerContext::create(options, context, error)) << error;
-    return context;
-  }
 };
 
 std::string patternedText(std::size_t size) {
@@ -67,7 +62,7 @@ std::string patternedText(std::size_t size) {
 }
 
 TEST_F(TlsSessionTest, HandshakeCompletesAndDataFlowsBothWays) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
 
@@ -96,7 +91,7 @@ TEST_F(TlsSessionTest, HandshakeCompletesAndDataFlowsBothWays) {
 }
 
 TEST_F(TlsSessionTest, MessagesLargerThanOneRecordArriveWhole) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -116,7 +111,7 @@ TEST_F(TlsSessionTest, MessagesLargerThanOneRecordArriveWhole) {
 }
 
 TEST_F(TlsSessionTest, HandshakeAndDataSurviveOneByteAtATime) {
-  auto context = makeContext(requireClientCertificate());
+  auto context = makeServerContext(requireClientCertificate());
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("client.crt", "client.key"));
   const auto outcome = runHandshake(client, *session, 1);
@@ -130,7 +125,7 @@ TEST_F(TlsSessionTest, HandshakeAndDataSurviveOneByteAtATime) {
 }
 
 TEST_F(TlsSessionTest, ClientCertificateCommonNameIsThePeerIdentity) {
-  auto context = makeContext(requireClientCertificate());
+  auto context = makeServerContext(requireClientCertificate());
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("client.crt", "client.key"));
   const auto outcome = runHandshake(client, *session);
@@ -142,7 +137,7 @@ TEST_F(TlsSessionTest, ClientCertificateCommonNameIsThePeerIdentity) {
 TEST_F(TlsSessionTest, SubjectAsUsernameMatchesOpenSslRfc2253Text) {
   TlsOptions options = requireClientCertificate();
   options.useSubjectAsUsername = true;
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("client.crt", "client.key"));
   ASSERT_TRUE(runHandshake(client, *session).serverOk) << session->error();
@@ -155,7 +150,7 @@ TEST_F(TlsSessionTest, CaPathVerifiesClientCertificates) {
   TlsOptions options = serverOptions();
   options.caPath = pki().path("capath");
   options.requireCertificate = true;
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("client.crt", "client.key"));
   ASSERT_TRUE(runHandshake(client, *session).serverOk) << session->error();
@@ -163,7 +158,7 @@ TEST_F(TlsSessionTest, CaPathVerifiesClientCertificates) {
 }
 
 TEST_F(TlsSessionTest, MissingClientCertificateIsRefusedWhenRequired) {
-  auto context = makeContext(requireClientCertificate());
+  auto context = makeServerContext(requireClientCertificate());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   const auto outcome = runHandshake(client, *session);
@@ -175,7 +170,7 @@ TEST_F(TlsSessionTest, MissingClientCertificateIsRefusedWhenRequired) {
 }
 
 TEST_F(TlsSessionTest, ClientCertificateFromUnknownCaIsRefused) {
-  auto context = makeContext(requireClientCertificate());
+  auto context = makeServerContext(requireClientCertificate());
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("wrong-ca-client.crt", "wrong-ca-client.key"));
   const auto outcome = runHandshake(client, *session);
@@ -187,7 +182,7 @@ TEST_F(TlsSessionTest, ClientCertificateFromUnknownCaIsRefused) {
 }
 
 TEST_F(TlsSessionTest, ExpiredClientCertificateIsRefused) {
-  auto context = makeContext(requireClientCertificate());
+  auto context = makeServerContext(requireClientCertificate());
   auto session = context->createSession();
   MemoryTlsClient client(clientWithCertificate("expired-client.crt", "client.key"));
   const auto outcome = runHandshake(client, *session);
@@ -199,7 +194,7 @@ TEST_F(TlsSessionTest, ExpiredClientCertificateIsRefused) {
 TEST_F(TlsSessionTest, RevokedClientCertificateIsRefused) {
   TlsOptions options = requireClientCertificate();
   options.crlFile = pki().path("crl.pem");
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto revoked = context->createSession();
   MemoryTlsClient revokedClient(clientWithCertificate("revoked-client.crt", "revoked-client.key"));
   EXPECT_FALSE(runHandshake(revokedClient, *revoked).serverOk);
@@ -212,7 +207,7 @@ TEST_F(TlsSessionTest, RevokedClientCertificateIsRefused) {
 }
 
 TEST_F(TlsSessionTest, ClientThatDoesNotTrustOurCaIsReportedFromItsAlert) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryClientOptions options = clientOptions();
   options.caFile = pki().path("wrong-ca.crt");
@@ -227,7 +222,7 @@ TEST_F(TlsSessionTest, ClientThatDoesNotTrustOurCaIsReportedFromItsAlert) {
 TEST_F(TlsSessionTest, ExpiredServerCertificateIsRejectedByTheClient) {
   TlsOptions options = serverOptions();
   options.certFile = pki().path("expired-server.crt");
-  auto context = makeContext(options);  // loading an expired certificate is allowed
+  auto context = makeServerContext(options);  // loading an expired certificate is allowed
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   const auto outcome = runHandshake(client, *session);
@@ -237,7 +232,7 @@ TEST_F(TlsSessionTest, ExpiredServerCertificateIsRejectedByTheClient) {
 }
 
 TEST_F(TlsSessionTest, PlainMqttOnTheTlsPortIsNamed) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   const std::uint8_t connect[] = {0x10, 0x0c, 0x00, 0x04, 'M',  'Q',
                                   'T',  'T',  0x04, 0x02, 0x00, 0x3c};
@@ -253,7 +248,7 @@ TEST_F(TlsSessionTest, PlainMqttOnTheTlsPortIsNamed) {
 }
 
 TEST_F(TlsSessionTest, OversizedRecordIsRefusedWithoutBuffering) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   // A handshake record header announcing 65535 bytes, larger than any TLS record may be.
   std::vector<std::uint8_t> hostile = {0x16, 0x03, 0x03, 0xff, 0xff};
@@ -265,7 +260,7 @@ TEST_F(TlsSessionTest, OversizedRecordIsRefusedWithoutBuffering) {
 }
 
 TEST_F(TlsSessionTest, GarbageHandshakeIsAnError) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   const std::vector<std::uint8_t> garbage = {0x16, 0x03, 0x01, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef};
   std::vector<std::uint8_t> plain;
@@ -275,7 +270,7 @@ TEST_F(TlsSessionTest, GarbageHandshakeIsAnError) {
 }
 
 TEST_F(TlsSessionTest, TamperedRecordIsRefused) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -289,7 +284,7 @@ TEST_F(TlsSessionTest, TamperedRecordIsRefused) {
 }
 
 TEST_F(TlsSessionTest, ClientCloseNotifyIsAnsweredInKind) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -304,7 +299,7 @@ TEST_F(TlsSessionTest, ClientCloseNotifyIsAnsweredInKind) {
 }
 
 TEST_F(TlsSessionTest, DataBeforeCloseNotifyInTheSameReadIsDelivered) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -326,7 +321,7 @@ TEST_F(TlsSessionTest, DataBeforeCloseNotifyInTheSameReadIsDelivered) {
 }
 
 TEST_F(TlsSessionTest, ServerCloseNotifyIsSentOnce) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -346,7 +341,7 @@ TEST_F(TlsSessionTest, ServerCloseNotifyIsSentOnce) {
 }
 
 TEST_F(TlsSessionTest, SendingBeforeTheHandshakeIsACallerError) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   std::vector<std::uint8_t> wire;
   EXPECT_FALSE(session->onSend(asBytes("CONNACK"), wire));
@@ -357,7 +352,7 @@ TEST_F(TlsSessionTest, SendingBeforeTheHandshakeIsACallerError) {
 TEST_F(TlsSessionTest, ConfiguredCipherIsTheOneNegotiated) {
   TlsOptions options = serverOptions();
   options.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305";
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -370,7 +365,7 @@ TEST_F(TlsSessionTest, RsaCertificateWorksWithRsaSuites) {
   options.certFile = pki().path("server-rsa.crt");
   options.keyFile = pki().path("server-rsa.key");
   options.ciphers = "ECDHE-RSA-AES256-GCM-SHA384:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryTlsClient client(clientOptions());
   ASSERT_EQ(runHandshake(client, *session).clientResult, 0);
@@ -380,7 +375,7 @@ TEST_F(TlsSessionTest, RsaCertificateWorksWithRsaSuites) {
 TEST_F(TlsSessionTest, NoCommonCipherIsNamed) {
   TlsOptions options = serverOptions();
   options.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryClientOptions clientSide = clientOptions();
   clientSide.cipherSuites = {
@@ -393,7 +388,7 @@ TEST_F(TlsSessionTest, NoCommonCipherIsNamed) {
 }
 
 TEST_F(TlsSessionTest, ClientLimitedToTls11IsRefusedByDefault) {
-  auto context = makeContext(serverOptions());
+  auto context = makeServerContext(serverOptions());
   auto session = context->createSession();
   MemoryClientOptions clientSide = clientOptions();
   clientSide.maxMinorVersion = MBEDTLS_SSL_MINOR_VERSION_2;
@@ -407,7 +402,7 @@ TEST_F(TlsSessionTest, ClientLimitedToTls11IsRefusedByDefault) {
 TEST_F(TlsSessionTest, Tls11ClientIsAdmittedWhenTlsVersionAllowsIt) {
   TlsOptions options = serverOptions();
   options.tlsVersion = "tlsv1.1";
-  auto context = makeContext(options);
+  auto context = makeServerContext(options);
   auto session = context->createSession();
   MemoryClientOptions clientSide = clientOptions();
   clientSide.maxMinorVersion = MBEDTLS_SSL_MINOR_VERSION_2;
