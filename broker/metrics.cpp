@@ -176,12 +176,9 @@ void refusalMetrics(Exposition& e, const Stats& stats) {
   e.family("midge_refusals_total", "counter",
            "Refusals by MQTT 5 reason code (3.x clients counted by the same reason): CONNACK "
            "failures, connections ended by the broker, PUBLISH refused in its ack.");
-  for (unsigned code = Stats::kFirstRefusalCode; code <= 0xFF; ++code) {
-    const auto reason = static_cast<ReasonCode>(code);
-    const std::uint64_t count = refusalCount(stats, reason);
-    if (count == 0) continue;
+  forEachRefusalCounted(stats, [&](ReasonCode reason, std::uint64_t count) {
     e.sample("midge_refusals_total", "reason=\"" + refusalSlug(reason, '_') + "\"", count);
-  }
+  });
 }
 
 void byQos(Exposition& e, const char* name, const char* help,

@@ -121,4 +121,15 @@ inline std::uint64_t refusalCount(const Stats& stats, ReasonCode reason) noexcep
   return code < Stats::kFirstRefusalCode ? 0 : stats.refusals[code - Stats::kFirstRefusalCode];
 }
 
+// Calls visit(reason, count) for each reason refused at least once, in code order: $SYS
+// and /metrics show those only, not a zero for every reason MQTT 5 defines.
+template <typename Visit>
+void forEachRefusalCounted(const Stats& stats, Visit&& visit) {
+  for (unsigned code = Stats::kFirstRefusalCode; code <= 0xFF; ++code) {
+    const auto reason = static_cast<ReasonCode>(code);
+    const std::uint64_t count = refusalCount(stats, reason);
+    if (count != 0) visit(reason, count);
+  }
+}
+
 }  // namespace midge

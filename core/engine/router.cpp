@@ -88,23 +88,24 @@ Router::RetainChange Router::retain(const MessagePtr& message) {
     change.cleared = change.releasedBytes != 0;
     return change;
   }
-  if (const MessagePtr* existing = retained_.find(message->topic)) {
-    change.releasedBytes = (*existing)->footprint();
-    retainedBytes_ -= change.releasedBytes;
-  }
-  retained_.insertOrAssign(message->topic, message);
+  change.releasedBytes = replace(message->topic, message);
   change.addedBytes = message->footprint();
-  retainedBytes_ += change.addedBytes;
   change.stored = true;
   return change;
 }
 
 void Router::restoreRetained(std::string_view topicName, const MessagePtr& message) {
-  if (const MessagePtr* existing = retained_.find(topicName)) {
-    retainedBytes_ -= (*existing)->footprint();
-  }
+  replace(topicName, message);
+}
+
+// Makes message the topic's retained message; returns the footprint of the one it
+// replaced, 0 if there was none.
+std::size_t Router::replace(std::string_view topicName, const MessagePtr& message) {
+  std::size_t replaced = 0;
+  if (const MessagePtr* existing = retained_.find(topicName)) replaced = (*existing)->footprint();
   retained_.insertOrAssign(topicName, message);
-  retainedBytes_ += message->footprint();
+  retainedBytes_ = retainedBytes_ - replaced + message->footprint();
+  return replaced;
 }
 
 std::size_t Router::retainedFor(std::string_view filter, std::int64_t nowWallSeconds,

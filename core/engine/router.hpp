@@ -83,6 +83,7 @@ class Router {
   void mergeAndDeliver(const MessagePtr& message, std::size_t begin, std::size_t end,
                        std::size_t& deliveries);
   std::size_t release(std::string_view topicName);
+  std::size_t replace(std::string_view topicName, const MessagePtr& message);
 
   Recipients& recipients_;
   const bool upgradeOutgoingQos_;

@@ -76,12 +76,9 @@ void Broker::publishSysTopics(std::uint64_t nowMs) {
 // $SYS/broker/midge/refusals/<reason>, e.g. .../refusals/not-authorized: a topic for each
 // reason refused at least once, rather than a retained zero for every MQTT 5 code.
 void Broker::publishSysRefusals() {
-  for (unsigned code = Stats::kFirstRefusalCode; code <= 0xFF; ++code) {
-    const auto reason = static_cast<ReasonCode>(code);
-    const std::uint64_t count = refusalCount(stats_, reason);
-    if (count == 0) continue;
+  forEachRefusalCounted(stats_, [&](ReasonCode reason, std::uint64_t count) {
     publishSys("$SYS/broker/midge/refusals/" + refusalSlug(reason, '-'), std::to_string(count));
-  }
+  });
 }
 
 void Broker::publishSysLoad(std::uint64_t nowMs) {
