@@ -56,6 +56,9 @@ struct ClientOptions {
   std::uint16_t maxInflight = 20;
   // How long to wait for CONNACK, and for PINGRESP after a PINGREQ.
   std::uint32_t responseTimeoutMs = 10000;
+  // Hold the acknowledgement of every inbound QoS 1/2 message until acknowledge(): a
+  // bridge acknowledges only once the message is safe on its other side.
+  bool deferAcks = false;
 };
 
 enum class ClientState : std::uint8_t { Disconnected, Connecting, Connected };
@@ -63,7 +66,8 @@ enum class ClientState : std::uint8_t { Disconnected, Connecting, Connected };
 enum class ClientEventKind : std::uint8_t {
   Connected,       // CONNACK accepted: sessionPresent, assignedClientId
   ConnectRefused,  // CONNACK refused: reason (v5 reason, or v3 return code in `code`)
-  Message,         // an inbound PUBLISH to deliver (QoS 2: once per packet id exchange)
+  Message,         // an inbound PUBLISH to deliver (QoS 2: once per packet id exchange);
+                   // packetId names it for acknowledge() with deferAcks
   PublishDone,     // an outbound QoS 1/2 exchange ended: packetId, tag, reason
   Subscribed,      // SUBACK: packetId, codes
   Unsubscribed,    // UNSUBACK: packetId, codes (v5 only)
@@ -141,6 +145,11 @@ class Client {
                                   std::uint64_t nowMs);
   Result<std::uint16_t> unsubscribe(const std::vector<std::string>& filters,
                                     std::uint64_t nowMs);
+  // With deferAcks: acknowledges the inbound message packetId (PUBACK, or for QoS 2 the
+  // journalled PUBREC). Without a connection the acknowledgement is kept (QoS 2) and
+  // answers the server's resend. Error: no such message held.
+  Status acknowledge(std::uint16_t packetId);
+  std::size_t heldAcks() const noexcept { return held_.size(); }
   // Sends DISCONNECT (v5: with reason) and asks for the transport to close.
   void disconnect(ReasonCode reason = ReasonCode::Success);
 
@@ -167,6 +176,7 @@ class Client {
   void handleConnack(const codec::Connack& connack, std::uint64_t nowMs);
   void applyServerProperties(const codec::Properties& properties);
   void handlePublish(const codec::Publish& publish);
+  void holdPublish(const codec::Publish& publish);
   void handleAck(const codec::Ack& ack);
   void handlePuback(const codec::Ack& ack);
   void handlePubrec(const codec::Ack& ack);
@@ -202,6 +212,7 @@ class Client {
 
   std::map<std::uint16_t, Outbound> outbound_;  // QoS 1/2 exchanges not yet complete
   std::set<std::uint16_t> inboundQos2_;         // PUBREC sent, PUBREL not yet received
+  std::map<std::uint16_t, std::uint8_t> held_;  // deferAcks: packet id -> QoS, not yet acked
   std::map<std::uint16_t, std::size_t> pendingSubscribe_;  // packet id -> filter count
   std::map<std::uint16_t, std::size_t> pendingUnsubscribe_;  // packet id -> filter count
   std::uint16_t nextPacketId_ = 1;

@@ -127,6 +127,7 @@ void Client::resumeSession(bool sessionPresent) {
     for (std::uint16_t id : released) completeOutbound(id, ReasonCode::Success);
     for (std::uint16_t id : inboundQos2_) journalErase(true, id);
     inboundQos2_.clear();
+    held_.clear();  // the server forgot them: it will not resend, nor take an ack
   }
   pumpOutbound();
 }
@@ -176,6 +177,10 @@ void Client::handlePublish(const codec::Publish& publish) {
     return;
   }
   const bool duplicateQos2 = publish.qos == 2 && inboundQos2_.count(publish.packetId) != 0;
+  if (!duplicateQos2 && options_.deferAcks && publish.qos > 0) {
+    holdPublish(publish);
+    return;
+  }
   if (publish.qos == 2 && !duplicateQos2 && inboundQos2_.size() >= options_.receiveMaximum) {
     fail(Error{ErrorKind::ProtocolError, "more QoS 2 messages in flight than Receive Maximum"});
     return;
@@ -188,6 +193,7 @@ void Client::handlePublish(const codec::Publish& publish) {
     event.message.qos = publish.qos;
     event.message.retain = publish.retain;
     event.message.dup = publish.dup;
+    event.packetId = publish.packetId;
     if (options_.version == ProtocolVersion::V5) {
       codec::encodePropertiesBody(publish.properties, event.message.properties);
     }
@@ -205,6 +211,52 @@ void Client::handlePublish(const codec::Publish& publish) {
     }
     sendAck(PacketType::Pubrec, publish.packetId, ReasonCode::Success);
   }
+}
+
+// deferAcks: delivers a QoS 1/2 message once per packet id and holds its acknowledgement
+// for acknowledge(). A resend of a held id (the server's DUP after a reconnect) is the
+// same message still on its way: neither delivered again nor acknowledged yet.
+void Client::holdPublish(const codec::Publish& publish) {
+  if (held_.count(publish.packetId) != 0) return;
+  if (held_.size() + inboundQos2_.size() >= options_.receiveMaximum &&
+      options_.version == ProtocolVersion::V5) {
+    fail(Error{ErrorKind::ProtocolError, "more QoS 1/2 messages held than Receive Maximum"});
+    return;
+  }
+  held_[publish.packetId] = publish.qos;
+  ClientEvent event;
+  event.kind = ClientEventKind::Message;
+  event.packetId = publish.packetId;
+  event.message.topic = std::string(publish.topic);
+  event.message.payload.assign(publish.payload.begin(), publish.payload.end());
+  event.message.qos = publish.qos;
+  event.message.retain = publish.retain;
+  event.message.dup = publish.dup;
+  if (options_.version == ProtocolVersion::V5) {
+    codec::encodePropertiesBody(publish.properties, event.message.properties);
+  }
+  events_.push_back(std::move(event));
+}
+
+Status Client::acknowledge(std::uint16_t packetId) {
+  auto it = held_.find(packetId);
+  if (it == held_.end()) {
+    return Error{ErrorKind::ImplementationError, "acknowledge: no message held with that id"};
+  }
+  const std::uint8_t qos = it->second;
+  held_.erase(it);
+  const bool connected = state_ == ClientState::Connected;
+  if (qos == 1) {
+    if (connected) sendAck(PacketType::Puback, packetId, ReasonCode::Success);
+    return Status::success();
+  }
+  inboundQos2_.insert(packetId);
+  JournalRecord record;
+  record.state = JournalState::InboundReceived;
+  record.packetId = packetId;
+  journalPut(record);
+  if (connected) sendAck(PacketType::Pubrec, packetId, ReasonCode::Success);
+  return Status::success();
 }
 
 void Client::handleAck(const codec::Ack& ack) {
