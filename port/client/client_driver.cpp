@@ -140,6 +140,17 @@ Result<std::uint16_t> ClientDriver::subscribe(
   return id;
 }
 
+Status ClientDriver::acknowledge(std::uint16_t packetId) {
+  const Status status = client_.acknowledge(packetId);
+  flush();
+  return status;
+}
+
+void ClientDriver::expectResend(std::uint16_t packetId) {
+  client_.expectResend(packetId);
+  flush();
+}
+
 void ClientDriver::log(const std::string& message) {
   if (hooks_.log) hooks_.log(message);
 }

@@ -64,6 +64,12 @@ class ClientDriver {
   Result<client::PublishTicket> publish(const client::OutboundMessage& message,
                                         std::uint64_t tag);
   Result<std::uint16_t> subscribe(const std::vector<client::Subscription>& subscriptions);
+  // client::Client::acknowledge (deferAcks) with the turn discipline around it.
+  Status acknowledge(std::uint16_t packetId);
+  // Records an inbound QoS 2 id as received without a held message, then commits.
+  void expectResend(std::uint16_t packetId);
+  // Hands over events, commits, then writes the bytes: after calling the client directly.
+  void flush();
 
   client::Client& client() { return client_; }
   bool connected() const { return client_.state() == client::ClientState::Connected; }
@@ -75,7 +81,6 @@ class ClientDriver {
   static void onTimer(int, short, void* self);
   void tick();
   void attempt();
-  void flush();
   void onConnectionClosed(const std::string& reason);
   void scheduleRetry();
   void log(const std::string& message);
