@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/bridge/bridges.hpp"
 #include "broker/config/config.hpp"
 #include "broker/generated/version.hpp"
 #include "broker/instruments.hpp"
@@ -291,6 +292,17 @@ void addPortCounters(midge::Broker& broker, const midge::port::NetCounters& net)
   broker.addSysCounter("midge/connections/tls-failures", &net.tlsFailures);
 }
 
+// After the listeners: the local leg of each bridge connects to one of them.
+bool startBridges(const midge::config::Config& config, midge::port::EventLoop& loop,
+                  midge::bridge::Bridges& bridges, Logger& logger) {
+  std::vector<std::string> errors;
+  const bool started = bridges.start(
+      config, loop.eventBase(),
+      [&logger](const std::string& line) { logger.write(LogLevel::Notice, line); }, errors);
+  for (const std::string& error : errors) logger.write(LogLevel::Error, error);
+  return started;
+}
+
 // Everything from a loaded configuration to the loop's end; the exit status.
 int serve(const midge::config::Config& config, const std::string& configFile) {
   Logger logger(config.log);
@@ -328,15 +340,18 @@ int serve(const midge::config::Config& config, const std::string& configFile) {
   operatorSources.tls = &tls;
   midge::app::OperatorEndpoints operatorEndpoints;
   if (!openOperatorEndpoints(config, *loop, operatorSources, operatorEndpoints, logger)) return 1;
+  midge::bridge::Bridges bridges;
+  if (!startBridges(config, *loop, bridges, logger)) return 1;
   midge::app::PidFile pidFile;
   if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
   if (!dropPrivileges(config, runAs, logger)) return 1;
   operatorEndpoints.setServing(true);
 
   loop->setSignalCallbacks(
-      [&broker, &logger, &operatorEndpoints] {
+      [&broker, &logger, &operatorEndpoints, &bridges] {
         logger.write(LogLevel::Notice, "shutting down");
         operatorEndpoints.setServing(false);
+        bridges.stop();  // both legs leave while the engine still answers the local one
         broker.shutdown();
       },
       [&] { reloadFiles(authenticator, tls, operatorEndpoints, logger); });

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "broker/bridge/bridges.hpp"
+
+#include "broker/bridge/bridge_runtime.hpp"
+
+namespace midge::bridge {
+namespace {
+
+// The broker's first plain MQTT listener, where the local leg connects.
+const config::Listener* localListener(const config::Config& config) {
+  for (const config::Listener& listener : config.listeners) {
+    if (listener.protocol == config::ListenerProtocol::Mqtt && !listener.tls &&
+        listener.port != 0) {
+      return &listener;
+    }
+  }
+  return nullptr;
+}
+
+std::string loopbackFor(const std::string& bindAddress) {
+  if (bindAddress.empty() || bindAddress == "0.0.0.0") return "127.0.0.1";
+  if (bindAddress == "::") return "::1";
+  return bindAddress;
+}
+
+}  // namespace
+
+std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config::Config& config) {
+  std::vector<std::string> reasons;
+  auto refuse = [&](const std::string& why) {
+    reasons.push_back("bridge " + bridge.name + " (" + bridge.definedAt + "): " + why);
+  };
+  if (localListener(config) == nullptr) {
+    refuse("needs a plain TCP MQTT listener for its local side; there is none");
+  }
+  if (bridge.addresses.empty()) refuse("no address");
+  if (bridge.topics.empty()) refuse("no topic line: nothing to forward");
+  if (bridge.startType != config::BridgeStartType::Automatic) {
+    refuse("start_type lazy and once are not implemented; use automatic");
+  }
+  if (bridge.addresses.size() > 1 && !bridge.roundRobin) {
+    refuse("returning to the primary address (round_robin false) is not implemented; "
+           "set round_robin true to fail over between the addresses");
+  }
+  if (bridge.maxQueuedMessages != 0 || bridge.maxQueuedBytes != 0) {
+    refuse("a queue limit per bridge is not implemented; the broker's max_queued_messages "
+           "and max_queued_bytes bound the bridge's queue");
+  }
+  if (bridge.queueFull == config::BridgeQueueFull::RefuseNew) {
+    refuse("bridge_queue_full refuse_new is not implemented");
+  }
+  if (bridge.tls) refuse("TLS towards the upstream is not wired into the bridge yet");
+  return reasons;
+}
+
+Bridges::Bridges() = default;
+Bridges::~Bridges() = default;
+
+bool Bridges::start(const config::Config& config, event_base* base, Log log,
+                    std::vector<std::string>& errors) {
+  for (const config::Bridge& bridge : config.bridges) {
+    for (const std::string& reason : refusalsFor(bridge, config)) errors.push_back(reason);
+  }
+  if (!errors.empty()) return false;
+  for (const config::Bridge& bridge : config.bridges) {
+    const config::Listener& listener = *localListener(config);
+    RuntimeOptions options;
+    options.localPort = listener.port;
+    options.localHost = loopbackFor(listener.bindAddress);
+    options.durableLocalSession = config.persistence;
+    if (config.persistence) {
+      options.journalPath = config::persistenceFilePath(config) + ".bridge-" + bridge.name;
+    }
+    options.fullSync = config.persistenceSync == config::PersistenceSync::Full;
+    options.log = log;
+    auto runtime = std::make_unique<BridgeRuntime>(base, bridge, std::move(options));
+    std::string error;
+    if (!runtime->start(error)) {
+      errors.push_back("bridge " + bridge.name + ": " + error);
+      return false;
+    }
+    runtimes_.push_back(std::move(runtime));
+  }
+  return true;
+}
+
+void Bridges::stop() {
+  for (auto& runtime : runtimes_) runtime->stop();
+}
+
+}  // namespace midge::bridge

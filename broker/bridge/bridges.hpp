@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// The broker's bridges: what the runtime refuses to run, and one BridgeRuntime per
+// `connection` section, started after the listeners and stopped before the engine.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/config/config.hpp"
+
+struct event_base;
+
+namespace midge::bridge {
+
+class BridgeRuntime;
+
+// Every reason this build cannot run `bridge` as configured ("bridge NAME: ..."); empty
+// when it can. The broker refuses to start rather than run a bridge differently.
+std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config::Config& config);
+
+class Bridges {
+ public:
+  using Log = std::function<void(const std::string&)>;
+  Bridges();
+  ~Bridges();
+  // Checks every bridge, then starts them; `log` hears what they do while running. False,
+  // with every reason in `errors`, when one is refused or cannot start.
+  bool start(const config::Config& config, event_base* base, Log log,
+             std::vector<std::string>& errors);
+  void stop();
+
+ private:
+  std::vector<std::unique_ptr<BridgeRuntime>> runtimes_;
+};
+
+}  // namespace midge::bridge
