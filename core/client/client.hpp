@@ -149,6 +149,10 @@ class Client {
   // journalled PUBREC). Without a connection the acknowledgement is kept (QoS 2) and
   // answers the server's resend. Error: no such message held.
   Status acknowledge(std::uint16_t packetId);
+  // Records an inbound QoS 2 packet id as received and acknowledged (journalled), for a
+  // message delivered before a restart: the server's resend is answered with PUBREC and
+  // not delivered again.
+  void expectResend(std::uint16_t packetId);
   std::size_t heldAcks() const noexcept { return held_.size(); }
   // Sends DISCONNECT (v5: with reason) and asks for the transport to close.
   void disconnect(ReasonCode reason = ReasonCode::Success);

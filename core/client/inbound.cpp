@@ -259,6 +259,14 @@ Status Client::acknowledge(std::uint16_t packetId) {
   return Status::success();
 }
 
+void Client::expectResend(std::uint16_t packetId) {
+  if (!inboundQos2_.insert(packetId).second) return;
+  JournalRecord record;
+  record.state = JournalState::InboundReceived;
+  record.packetId = packetId;
+  journalPut(record);
+}
+
 void Client::handleAck(const codec::Ack& ack) {
   switch (ack.type) {
     case PacketType::Puback: handlePuback(ack); break;
