@@ -124,7 +124,7 @@ bool BridgeRuntime::start(std::string& error) {
   rebuildForwarding();
   for (Leg leg : {Leg::Local, Leg::Remote}) {
     if (Status status = driver(leg).start(journal_->records(leg)); !status) {
-      error = "cannot restore the bridge journal: " + status.error().detail;
+      error = std::string("cannot restore the bridge journal: ") + status.error().detail;
       return false;
     }
   }
@@ -193,7 +193,7 @@ void BridgeRuntime::onConnected(Leg leg, client::Client& client,
   }
   if (!subscriptions.empty()) {
     if (auto id = client.subscribe(subscriptions, driver(leg).nowMs()); !id) {
-      log("cannot subscribe: " + id.error().detail);
+      log(std::string("cannot subscribe: ") + id.error().detail);
     }
   }
   if (leg == Leg::Remote && bridge_.notifications) notifyState(true);
@@ -204,7 +204,7 @@ void BridgeRuntime::notifyState(bool up) {
   client::OutboundMessage message{notificationTopic_, bytesOf(up ? "1" : "0"), 1, true, {}};
   if (!bridge_.notificationsLocalOnly && remote_->connected()) {
     if (auto ticket = remote_->client().publish(message, 0, remote_->nowMs()); !ticket) {
-      log("cannot publish the notification upstream: " + ticket.error().detail);
+      log(std::string("cannot publish the notification upstream: ") + ticket.error().detail);
     }
   }
   if (local_->connected()) (void)local_->publish(message, 0);
@@ -249,7 +249,7 @@ void BridgeRuntime::pump(Leg sink, client::Client& client) {
     Pending& next = queue.front();
     auto ticket = client.publish(next.message, next.tag, driver(sink).nowMs());
     if (!ticket) {
-      log("cannot forward to " + next.message.topic + ": " + ticket.error().detail);
+      log("cannot forward to " + next.message.topic + ": " + std::string(ticket.error().detail));
       if (ticket.error().kind == ErrorKind::QuotaExceeded) break;
     }
     queue.pop_front();

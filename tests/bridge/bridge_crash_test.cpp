@@ -62,8 +62,11 @@ TEST_P(BridgeCrash, KillNineOfTheGatewayLosesNothingAndDuplicatesNoQos2Message) 
   EXPECT_EQ(duplicated, 0) << runnerLog();
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, BridgeCrash, ::testing::Values(4, 5),
-                         [](const auto& info) { return "v" + std::to_string(info.param); });
+std::string versionName(const ::testing::TestParamInfo<int>& param) {
+  return "v" + std::to_string(param.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, BridgeCrash, ::testing::Values(4, 5), versionName);
 
 }  // namespace
 }  // namespace midge::test
