@@ -152,9 +152,21 @@ void BridgeRuntime::stop() {
   if (local_) local_->stop();
 }
 
+// Called by either driver between its events and its bytes. The other leg's client may
+// have been called during those events (an acknowledgement, a forwarded message): its
+// bytes leave only now, after the commit that holds both sides of the hand-over. Never
+// commit in the middle of a leg's events: a later event's removal, already in the
+// journal, would be made durable before its hand-over.
 void BridgeRuntime::commit() {
   std::string error;
-  if (journal_->commit(error)) return;
+  if (journal_->commit(error)) {
+    for (Leg leg : {Leg::Local, Leg::Remote}) {
+      if (!dirty_[index(leg)]) continue;
+      dirty_[index(leg)] = false;
+      driver(leg).flush();
+    }
+    return;
+  }
   // The bytes of this turn must not promise what the disk does not hold: stop both legs;
   // the sources resend everything not acknowledged when the broker starts again.
   log("cannot commit the bridge journal, stopping the bridge: " + error);
@@ -171,6 +183,7 @@ void BridgeRuntime::onEvent(Leg leg, client::Client& client, const client::Clien
           ": connection refused, code " + std::to_string(event.code));
       break;
     case client::ClientEventKind::Closed:
+      log(std::string(leg == Leg::Local ? "local" : "remote") + ": closed: " + event.detail);
       if (leg == Leg::Remote && bridge_.notifications && !stopping_) notifyState(false);
       break;
     default: break;
@@ -207,7 +220,10 @@ void BridgeRuntime::notifyState(bool up) {
       log(std::string("cannot publish the notification upstream: ") + ticket.error().detail);
     }
   }
-  if (local_->connected()) (void)local_->publish(message, 0);
+  if (local_->connected()) {
+    (void)local_->client().publish(message, 0, local_->nowMs());
+    dirty_[index(Leg::Local)] = true;
+  }
 }
 
 void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
@@ -217,6 +233,7 @@ void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
   if (!topic) {
     // A subscription overlap brought something no line carries this way: let it go.
     if (event.message.qos > 0) (void)driver(source).client().acknowledge(event.packetId);
+    dirty_[index(source)] = true;
     return;
   }
   client::OutboundMessage message{*topic, event.message.payload, event.message.qos,
@@ -226,7 +243,10 @@ void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
     message.properties = event.message.properties;
   }
   if (message.qos == 0) {
-    if (driver(sink).connected()) (void)driver(sink).publish(message, 0);
+    if (driver(sink).connected()) {
+      (void)driver(sink).client().publish(message, 0, driver(sink).nowMs());
+      dirty_[index(sink)] = true;
+    }
     ++forwarded_[index(source)];
     return;
   }
@@ -255,7 +275,7 @@ void BridgeRuntime::pump(Leg sink, client::Client& client) {
     queue.pop_front();
     published = true;
   }
-  if (published) driver(sink).flush();
+  if (published) dirty_[index(sink)] = true;
 }
 
 void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
@@ -271,7 +291,9 @@ void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
     ++forwarded_[index(source)];
     // Same commit as this removal: the source's acknowledgement (for QoS 2 its journalled
     // packet id, which also answers a resend arriving after a restart).
-    if (!driver(source).acknowledge(id) && qos == 2) driver(source).expectResend(id);
+    client::Client& sourceClient = driver(source).client();
+    if (!sourceClient.acknowledge(id) && qos == 2) sourceClient.expectResend(id);
+    dirty_[index(source)] = true;
   }
   pump(sink, driver(sink).client());
 }
@@ -290,3 +312,4 @@ void BridgeRuntime::log(const std::string& line) const {
 }
 
 }  // namespace midge::bridge
+

@@ -97,6 +97,7 @@ class BridgeRuntime {
   std::map<std::uint16_t, std::uint8_t> forwardingQos_[2];
   // Per sink leg: messages waiting for a connection or room in the in-flight window.
   std::deque<Pending> pending_[2];
+  bool dirty_[2] = {false, false};  // the leg's client was called outside its own flush
   std::uint64_t nextSerial_ = 1;
   std::uint64_t forwarded_[2] = {0, 0};
   bool stopping_ = false;

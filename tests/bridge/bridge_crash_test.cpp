@@ -40,26 +40,32 @@ TEST_P(BridgeCrash, KillNineOfTheGatewayLosesNothingAndDuplicatesNoQos2Message) 
     // messages went up, after most of them.
     const std::string seen = "sensors/t c" + std::to_string(cycle) + "-" +
                              std::to_string((cycle * 7) % kPerCycle);
-    if (cycle % 3 != 0) up->waitForOutput(seen, 5s);
+    if (cycle % 3 != 0) waitSeen(*up, seen, 5s);
+    upstream_->output();
     ::kill(runner_->pid(), SIGKILL);
     gateway_.kill();
     gateway_.start();
     restartRunner();
   }
   publish(gateway_.port(), "sensors/t", "end", 2);
-  ASSERT_TRUE(up->waitForOutput("sensors/t end", 30s)) << runnerLog();
+  ASSERT_TRUE(waitSeen(*up, "sensors/t end", 30s))
+      << runnerLog() << "\nupstream saw " << countOf(up->output(), "") << " lines:\n"
+      << up->output().substr(0, 3000) << "\ngateway:\n" << gateway_.log();
   const std::string output = up->output();
   int missing = 0, duplicated = 0;
+  std::string report;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     for (int i = 0; i < kPerCycle; ++i) {
       const std::size_t n =
           countOf(output, "sensors/t c" + std::to_string(cycle) + "-" + std::to_string(i));
       missing += n == 0 ? 1 : 0;
       duplicated += n > 1 ? 1 : 0;
+      if (n != 1) report += "c" + std::to_string(cycle) + "-" + std::to_string(i) + " x" +
+                            std::to_string(n) + "\n";
     }
   }
-  EXPECT_EQ(missing, 0) << runnerLog();
-  EXPECT_EQ(duplicated, 0) << runnerLog();
+  EXPECT_EQ(missing, 0) << report;
+  EXPECT_EQ(duplicated, 0) << report << runnerLog();
 }
 
 std::string versionName(const ::testing::TestParamInfo<int>& param) {

@@ -69,8 +69,8 @@ class BridgeTest : public ::testing::Test {
   }
   void stopRunner(bool crash) {
     if (!runner_) return;
-    runnerLog_ += runner_->output();
     runner_->terminate(crash);
+    runnerLog_ += runner_->output();
     runner_.reset();
   }
   std::string runnerLog() { return runnerLog_ + (runner_ ? runner_->output() : ""); }
@@ -84,7 +84,7 @@ class BridgeTest : public ::testing::Test {
         "-t", "probe/" + id, "-q", "2", "-v", "-i", id});
     for (int i = 0; i < 100; ++i) {
       publish(port, "probe/" + id, "p", 0);
-      if (sub->waitForOutput("probe/" + id + " p", 100ms)) return sub;
+      if (waitSeen(*sub, "probe/" + id + " p", 100ms)) return sub;
     }
     ADD_FAILURE() << "mosquitto_sub never saw its probe: " << sub->output();
     return sub;
@@ -106,8 +106,19 @@ class BridgeTest : public ::testing::Test {
                    const std::string& expected) {
     for (int i = 0; i < 100; ++i) {
       publish(port, topic, "ready", 1);
-      if (sub.waitForOutput(expected + " ready", 200ms)) return true;
+      if (waitSeen(sub, expected + " ready", 200ms)) return true;
     }
+    return false;
+  }
+
+  // Polls `sub` for `needle` while draining the upstream's log: a Mosquitto whose stderr
+  // pipe fills up stops answering.
+  bool waitSeen(Subprocess& sub, const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      if (upstream_) upstream_->output();
+      if (sub.waitForOutput(needle, 100ms)) return true;
+    } while (std::chrono::steady_clock::now() < deadline);
     return false;
   }
 
