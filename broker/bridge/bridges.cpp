@@ -2,6 +2,7 @@
 #include "broker/bridge/bridges.hpp"
 
 #include "broker/bridge/bridge_runtime.hpp"
+#include "broker/bridge/uplink_tls.hpp"
 
 namespace midge::bridge {
 namespace {
@@ -49,7 +50,14 @@ std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config:
   if (bridge.queueFull == config::BridgeQueueFull::RefuseNew) {
     refuse("bridge_queue_full refuse_new is not implemented");
   }
-  if (bridge.tls) refuse("TLS towards the upstream is not wired into the bridge yet");
+  if (bridge.tls) {
+    for (const config::BridgeAddress& address : bridge.addresses) {
+      if (address.host != bridge.addresses.front().host) {
+        refuse("with TLS every address must have the same host name (the one verified)");
+        break;
+      }
+    }
+  }
   return reasons;
 }
 
@@ -73,6 +81,16 @@ bool Bridges::start(const config::Config& config, event_base* base, Log log,
     }
     options.fullSync = config.persistenceSync == config::PersistenceSync::Full;
     options.log = log;
+    if (bridge.tls) {
+      std::string error;
+      auto filters = makeUplinkTls(*bridge.tls, bridge.addresses.front().host, error);
+      if (!filters) {
+        errors.push_back("bridge " + bridge.name + ": " + error);
+        return false;
+      }
+      options.uplinkFilters = filters.get();
+      tls_.push_back(std::move(filters));
+    }
     auto runtime = std::make_unique<BridgeRuntime>(base, bridge, std::move(options));
     std::string error;
     if (!runtime->start(error)) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "broker/config/config.hpp"
+#include "port/stream_filter.hpp"
 
 struct event_base;
 
@@ -32,6 +33,7 @@ class Bridges {
   void stop();
 
  private:
+  std::vector<std::unique_ptr<port::StreamFilterFactory>> tls_;  // outlive the runtimes
   std::vector<std::unique_ptr<BridgeRuntime>> runtimes_;
 };
 

@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <memory>
 #include <string>
 
 #include "broker/bridge/bridge_runtime.hpp"
+#include "broker/bridge/uplink_tls.hpp"
 
 namespace {
 
@@ -72,6 +74,20 @@ int main(int argc, char** argv) {
   options.restartBaseMs = 100;
   options.restartCapMs = 400;
   options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  // BRIDGE_CAFILE: TLS towards the upstream, verified as "localhost" (the address is a
+  // numeric one; mbedTLS matches no IP SAN).
+  std::unique_ptr<midge::port::StreamFilterFactory> tls;
+  if (const char* caFile = std::getenv("BRIDGE_CAFILE")) {
+    midge::config::BridgeTls settings;
+    settings.caFile = caFile;
+    std::string error;
+    tls = midge::bridge::makeUplinkTls(settings, "localhost", error);
+    if (!tls) {
+      std::fprintf(stderr, "cannot start: %s\n", error.c_str());
+      return 1;
+    }
+    options.uplinkFilters = tls.get();
+  }
   event_base* base = event_base_new();
   loopBase = base;
   midge::bridge::BridgeRuntime runtime(base, bridge, options);

@@ -36,9 +36,10 @@ class BridgeTest : public ::testing::Test {
     if (access(MIDGE_TEST_MOSQUITTO, X_OK) != 0 || access(MIDGE_TEST_MOSQUITTO_SUB, X_OK) != 0) {
       GTEST_SKIP() << "mosquitto and mosquitto-clients are not installed";
     }
-    upstream_ = std::make_unique<Upstream>(gateway_.dataDir());
+    upstream_ = std::make_unique<Upstream>(gateway_.dataDir(), upstreamTls());
     ASSERT_TRUE(upstream_->start());
   }
+  virtual UpstreamTls upstreamTls() { return {}; }
   void TearDown() override {
     stopRunner(true);
     if (upstream_) upstream_->stop(true);
@@ -60,6 +61,9 @@ class BridgeTest : public ::testing::Test {
                                   std::to_string(upstream_->port()), std::to_string(protocol),
                                   journal_};
     argv.insert(argv.end(), topics_.begin(), topics_.end());
+    if (!runnerCaFile_.empty()) {
+      argv.insert(argv.begin(), {"/usr/bin/env", "BRIDGE_CAFILE=" + runnerCaFile_});
+    }
     runner_ = std::make_unique<Subprocess>(argv);
     ASSERT_TRUE(runner_->waitForOutput("bridge runner started", 10s)) << runner_->output();
   }
@@ -126,6 +130,7 @@ class BridgeTest : public ::testing::Test {
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<Subprocess> runner_;
   std::string journal_ = "-";
+  std::string runnerCaFile_;  // TLS towards the upstream when set
   std::string runnerLog_;
   int protocol_ = 4;
   std::vector<std::string> topics_;
