@@ -294,12 +294,15 @@ void addPortCounters(midge::Broker& broker, const midge::port::NetCounters& net)
 
 // After the listeners: the local leg of each bridge connects to one of them.
 bool startBridges(const midge::config::Config& config, midge::port::EventLoop& loop,
-                  midge::bridge::Bridges& bridges, Logger& logger) {
+                  midge::Broker& broker, midge::bridge::Bridges& bridges, Logger& logger) {
   std::vector<std::string> errors;
   const bool started = bridges.start(
       config, loop.eventBase(),
       [&logger](const std::string& line) { logger.write(LogLevel::Notice, line); }, errors);
   for (const std::string& error : errors) logger.write(LogLevel::Error, error);
+  bridges.exposeStatistics([&broker](std::string suffix, const std::uint64_t* value) {
+    broker.addSysCounter(std::move(suffix), value);
+  });
   return started;
 }
 
@@ -319,6 +322,7 @@ int serve(const midge::config::Config& config, const std::string& configFile) {
   std::unique_ptr<midge::store::Store> store = openWatchedStore(config, *loop, logger, storeWatch);
   if (!store) return 1;
 
+  midge::bridge::Bridges bridges;  // its statistics outlive the broker that publishes them
   midge::app::TimedStore timedStore(*store);
   midge::Broker broker(engineConfigFrom(config), timedStore, *loop, *loop, authenticator);
   if (!broker.restore().ok()) {
@@ -340,8 +344,7 @@ int serve(const midge::config::Config& config, const std::string& configFile) {
   operatorSources.tls = &tls;
   midge::app::OperatorEndpoints operatorEndpoints;
   if (!openOperatorEndpoints(config, *loop, operatorSources, operatorEndpoints, logger)) return 1;
-  midge::bridge::Bridges bridges;
-  if (!startBridges(config, *loop, bridges, logger)) return 1;
+  if (!startBridges(config, *loop, broker, bridges, logger)) return 1;
   midge::app::PidFile pidFile;
   if (!pidFile.write(config.pidFile, runAs, logger)) return 1;
   if (!dropPrivileges(config, runAs, logger)) return 1;

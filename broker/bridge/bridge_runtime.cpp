@@ -183,6 +183,7 @@ void BridgeRuntime::onEvent(Leg leg, client::Client& client, const client::Clien
           ": connection refused, code " + std::to_string(event.code));
       break;
     case client::ClientEventKind::Closed:
+      if (leg == Leg::Remote) stats_.state = 0;
       log(std::string(leg == Leg::Local ? "local" : "remote") + ": closed: " + event.detail);
       if (leg == Leg::Remote && bridge_.notifications && !stopping_) notifyState(false);
       break;
@@ -190,8 +191,17 @@ void BridgeRuntime::onEvent(Leg leg, client::Client& client, const client::Clien
   }
 }
 
+void BridgeRuntime::count(Leg source, std::size_t bytes) {
+  (source == Leg::Local ? stats_.messagesOut : stats_.messagesIn) += 1;
+  (source == Leg::Local ? stats_.bytesOut : stats_.bytesIn) += bytes;
+}
+
 void BridgeRuntime::onConnected(Leg leg, client::Client& client,
                                 const client::ClientEvent& event) {
+  if (leg == Leg::Remote) {
+    stats_.state = 1;
+    stats_.reconnects = remote_->reconnects();
+  }
   if (!event.sessionPresent) {
     // The source forgot its session: the packet ids we are forwarding name nothing now.
     forwarding_[index(leg)].clear();
@@ -246,8 +256,8 @@ void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
     if (driver(sink).connected()) {
       (void)driver(sink).client().publish(message, 0, driver(sink).nowMs());
       dirty_[index(sink)] = true;
+      count(source, message.payload.size());
     }
-    ++forwarded_[index(source)];
     return;
   }
   auto& forwarding = forwarding_[index(source)];
@@ -255,6 +265,7 @@ void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
   const std::uint64_t tag = (nextSerial_++ << 16) | event.packetId;
   forwarding[event.packetId] = tag;
   forwardingQos_[index(source)][event.packetId] = message.qos;
+  payloadSize_[tag] = message.payload.size();
   pending_[index(sink)].push_back({tag, std::move(message)});
   pump(sink, driver(sink).client());
 }
@@ -288,7 +299,9 @@ void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
     const std::uint8_t qos = forwardingQos_[index(source)][id];
     forwarding.erase(found);
     forwardingQos_[index(source)].erase(id);
-    ++forwarded_[index(source)];
+    auto size = payloadSize_.find(event.tag);
+    count(source, size == payloadSize_.end() ? 0 : size->second);
+    if (size != payloadSize_.end()) payloadSize_.erase(size);
     // Same commit as this removal: the source's acknowledgement (for QoS 2 its journalled
     // packet id, which also answers a resend arriving after a restart).
     client::Client& sourceClient = driver(source).client();
@@ -298,14 +311,6 @@ void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
   pump(sink, driver(sink).client());
 }
 
-BridgeStats BridgeRuntime::stats() const {
-  BridgeStats stats;
-  stats.forwardedOut = forwarded_[index(Leg::Local)];
-  stats.forwardedIn = forwarded_[index(Leg::Remote)];
-  stats.reconnects = remote_ ? remote_->reconnects() : 0;
-  stats.connected = remote_ && remote_->connected();
-  return stats;
-}
 
 void BridgeRuntime::log(const std::string& line) const {
   if (options_.log) options_.log("bridge " + bridge_.name + ": " + line);

@@ -40,11 +40,14 @@ struct RuntimeOptions {
   std::function<void(const std::string&)> log;
 };
 
+// Kept up to date as the bridge runs; $SYS reads the fields by address.
 struct BridgeStats {
-  std::uint64_t forwardedOut = 0;
-  std::uint64_t forwardedIn = 0;
-  std::uint64_t reconnects = 0;
-  bool connected = false;
+  std::uint64_t state = 0;         // 1 while the uplink is connected (Mosquitto's state)
+  std::uint64_t messagesOut = 0;   // forwarded upstream and acknowledged (QoS 0: sent)
+  std::uint64_t messagesIn = 0;    // forwarded here and acknowledged (QoS 0: sent)
+  std::uint64_t bytesOut = 0;      // payload bytes of messagesOut
+  std::uint64_t bytesIn = 0;       // payload bytes of messagesIn
+  std::uint64_t reconnects = 0;    // uplink connections after the first
 };
 
 class BridgeRuntime {
@@ -58,7 +61,7 @@ class BridgeRuntime {
   bool start(std::string& error);
   // Disconnects both legs (the remote one publishes "0" first when notifications are on).
   void stop();
-  BridgeStats stats() const;
+  const BridgeStats& stats() const { return stats_; }
   const std::string& name() const { return bridge_.name; }
 
  private:
@@ -78,6 +81,7 @@ class BridgeRuntime {
   void onPublishDone(Leg sink, const client::ClientEvent& event);
   void pump(Leg sink, client::Client& client);
   void notifyState(bool up);
+  void count(Leg source, std::size_t bytes);
   void commit();
   port::ClientDriver& driver(Leg leg) { return leg == Leg::Local ? *local_ : *remote_; }
   static Leg other(Leg leg) { return leg == Leg::Local ? Leg::Remote : Leg::Local; }
@@ -99,7 +103,8 @@ class BridgeRuntime {
   std::deque<Pending> pending_[2];
   bool dirty_[2] = {false, false};  // the leg's client was called outside its own flush
   std::uint64_t nextSerial_ = 1;
-  std::uint64_t forwarded_[2] = {0, 0};
+  BridgeStats stats_;
+  std::map<std::uint64_t, std::size_t> payloadSize_;  // tag -> bytes, for the statistics
   bool stopping_ = false;
 };
 

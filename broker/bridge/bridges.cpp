@@ -102,6 +102,20 @@ bool Bridges::start(const config::Config& config, event_base* base, Log log,
   return true;
 }
 
+void Bridges::exposeStatistics(
+    const std::function<void(std::string, const std::uint64_t*)>& publish) const {
+  for (const auto& runtime : runtimes_) {
+    const std::string base = "connection/" + runtime->name() + "/";
+    const BridgeStats& stats = runtime->stats();
+    publish(base + "state", &stats.state);
+    publish(base + "messages/sent", &stats.messagesOut);
+    publish(base + "messages/received", &stats.messagesIn);
+    publish(base + "bytes/sent", &stats.bytesOut);
+    publish(base + "bytes/received", &stats.bytesIn);
+    publish(base + "reconnects", &stats.reconnects);
+  }
+}
+
 void Bridges::stop() {
   for (auto& runtime : runtimes_) runtime->stop();
 }

@@ -3,6 +3,7 @@
 // `connection` section, started after the listeners and stopped before the engine.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,11 @@ class Bridges {
   bool start(const config::Config& config, event_base* base, Log log,
              std::vector<std::string>& errors);
   void stop();
+  // Hands every bridge's statistics to `publish` as (suffix under $SYS/broker/, value):
+  // connection/NAME/state as Mosquitto names it, and connection/NAME/messages/sent ...
+  // The values live as long as this object.
+  void exposeStatistics(
+      const std::function<void(std::string, const std::uint64_t*)>& publish) const;
 
  private:
   std::vector<std::unique_ptr<port::StreamFilterFactory>> tls_;  // outlive the runtimes

@@ -40,6 +40,13 @@ TEST_P(BridgeForward, OutCarriesLocalMessagesUpWithPrefixes) {
     for (int i = 0; i < 5; ++i) {
       EXPECT_EQ(countOf(up->output(), "site1/sensors/t m" + std::to_string(i)), 1u);
     }
+    // The statistics $SYS publishes: the uplink up, and at least this test's 6 messages
+    // (plus the "ready" probes) counted as sent.
+    stopRunner(false);
+    const std::string log = runnerLog();
+    const auto at = log.find("statistics: state 1 sent ");
+    ASSERT_NE(at, std::string::npos) << log;
+    EXPECT_GE(std::stoul(log.substr(at + 25)), 6u) << log.substr(at);
   }
 }
 

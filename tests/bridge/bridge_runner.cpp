@@ -40,7 +40,15 @@ event_base* loopBase = nullptr;
 
 // Leaves the loop a moment after both legs said goodbye, so the bytes get written.
 void onSignal(evutil_socket_t, short, void* runtime) {
-  static_cast<midge::bridge::BridgeRuntime*>(runtime)->stop();
+  auto* bridge = static_cast<midge::bridge::BridgeRuntime*>(runtime);
+  const midge::bridge::BridgeStats& stats = bridge->stats();
+  std::fprintf(stderr, "statistics: state %llu sent %llu/%llu received %llu/%llu\n",
+               static_cast<unsigned long long>(stats.state),
+               static_cast<unsigned long long>(stats.messagesOut),
+               static_cast<unsigned long long>(stats.bytesOut),
+               static_cast<unsigned long long>(stats.messagesIn),
+               static_cast<unsigned long long>(stats.bytesIn));
+  bridge->stop();
   std::fprintf(stderr, "bridge runner stopping\n");
   const timeval grace{0, 200000};
   event_base_loopexit(loopBase, &grace);
