@@ -11,8 +11,10 @@
 namespace midge::test {
 namespace {
 
-// Publishes `count` QoS 2 messages "c<cycle>-<i>" in one mosquitto_pub (-l reads lines).
-int publishBatch(std::uint16_t port, const std::string& dir, int cycle, int count) {
+// Publishes `count` QoS 2 messages "c<cycle>-<i>" on `topic` in one mosquitto_pub (-l
+// reads lines).
+int publishBatch(std::uint16_t port, const std::string& dir, int cycle, int count,
+                 const std::string& topic = "sensors/t") {
   const std::string file = dir + "/batch-" + std::to_string(cycle);
   {
     std::ofstream out(file);
@@ -21,7 +23,7 @@ int publishBatch(std::uint16_t port, const std::string& dir, int cycle, int coun
   std::string out;
   return runToCompletion({"/bin/sh", "-c",
                           std::string(MIDGE_TEST_MOSQUITTO_PUB) + " -h 127.0.0.1 -p " +
-                              std::to_string(port) + " -t sensors/t -q 2 -l < " + file},
+                              std::to_string(port) + " -t " + topic + " -q 2 -l < " + file},
                          std::chrono::seconds(20), &out);
 }
 
@@ -66,6 +68,43 @@ TEST_P(BridgeCrash, KillNineOfTheGatewayLosesNothingAndDuplicatesNoQos2Message) 
   }
   EXPECT_EQ(missing, 0) << report;
   EXPECT_EQ(duplicated, 0) << report << runnerLog();
+}
+
+// The other direction: QoS 2 messages from the upstream in flight towards the gateway when
+// it dies. A subscriber with a durable session on midge (it reconnects by itself) sees
+// each exactly once.
+TEST_P(BridgeCrash, KillNineOfTheGatewayWhileMessagesComeInLosesAndDuplicatesNothing) {
+  constexpr int kCycles = 5;
+  constexpr int kPerCycle = 40;
+  startGateway(true);
+  startRunner(GetParam(), {"cmd/# in 2 \"\" \"\""});
+  auto local = std::make_unique<Subprocess>(std::vector<std::string>{
+      MIDGE_TEST_MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", std::to_string(gateway_.port()), "-t",
+      "cmd/#", "-q", "2", "-v", "-c", "-i", "device"});
+  ASSERT_TRUE(waitForPath(upstream_->port(), "cmd/ready", *local, "cmd/ready")) << runnerLog();
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    ASSERT_EQ(publishBatch(upstream_->port(), gateway_.dataDir(), cycle, kPerCycle, "cmd/t"), 0);
+    const std::string seen = "cmd/t c" + std::to_string(cycle) + "-" +
+                             std::to_string((cycle * 7) % kPerCycle);
+    if (cycle % 3 != 0) waitSeen(*local, seen, 5s);
+    upstream_->output();
+    ::kill(runner_->pid(), SIGKILL);
+    gateway_.kill();
+    gateway_.start();
+    restartRunner();
+  }
+  publish(upstream_->port(), "cmd/t", "end", 2);
+  ASSERT_TRUE(waitSeen(*local, "cmd/t end", 30s)) << runnerLog();
+  const std::string output = local->output();
+  std::string report;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    for (int i = 0; i < kPerCycle; ++i) {
+      const std::string line = "cmd/t c" + std::to_string(cycle) + "-" + std::to_string(i);
+      const std::size_t n = countOf(output, line);
+      if (n != 1) report += line + " x" + std::to_string(n) + "\n";
+    }
+  }
+  EXPECT_TRUE(report.empty()) << report << runnerLog();
 }
 
 std::string versionName(const ::testing::TestParamInfo<int>& param) {
