@@ -279,9 +279,13 @@ void BridgeRuntime::pump(Leg sink, client::Client& client) {
          client.canPublish()) {
     Pending& next = queue.front();
     auto ticket = client.publish(next.message, next.tag, driver(sink).nowMs());
+    if (!ticket && ticket.error().kind == ErrorKind::QuotaExceeded) break;
     if (!ticket) {
-      log("cannot forward to " + next.message.topic + ": " + std::string(ticket.error().detail));
-      if (ticket.error().kind == ErrorKind::QuotaExceeded) break;
+      // Refused for good (too large for the other side, a topic it cannot take): the
+      // source hears it was handled, or it would be held, and resent, forever.
+      log("dropped a message for " + next.message.topic + ": " +
+          std::string(ticket.error().detail));
+      release(other(sink), next.tag);
     }
     queue.pop_front();
     published = true;
@@ -291,24 +295,32 @@ void BridgeRuntime::pump(Leg sink, client::Client& client) {
 
 void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
   if (event.tag == 0) return;  // a notification
-  const Leg source = other(sink);
-  const auto id = static_cast<std::uint16_t>(event.tag & 0xFFFF);
+  const auto& forwarding = forwarding_[index(other(sink))];
+  const auto found = forwarding.find(static_cast<std::uint16_t>(event.tag & 0xFFFF));
+  if (found != forwarding.end() && found->second == event.tag) {
+    const auto size = payloadSize_.find(event.tag);  // unknown for messages restored
+    count(other(sink), size == payloadSize_.end() ? 0 : size->second);
+  }
+  release(other(sink), event.tag);
+  pump(sink, driver(sink).client());
+}
+
+// The message `tag` from `source` is done with on the other side: acknowledge it.
+void BridgeRuntime::release(Leg source, std::uint64_t tag) {
+  const auto id = static_cast<std::uint16_t>(tag & 0xFFFF);
   auto& forwarding = forwarding_[index(source)];
   auto found = forwarding.find(id);
-  if (found != forwarding.end() && found->second == event.tag) {
+  if (found != forwarding.end() && found->second == tag) {
     const std::uint8_t qos = forwardingQos_[index(source)][id];
     forwarding.erase(found);
     forwardingQos_[index(source)].erase(id);
-    auto size = payloadSize_.find(event.tag);
-    count(source, size == payloadSize_.end() ? 0 : size->second);
-    if (size != payloadSize_.end()) payloadSize_.erase(size);
+    payloadSize_.erase(tag);
     // Same commit as this removal: the source's acknowledgement (for QoS 2 its journalled
     // packet id, which also answers a resend arriving after a restart).
     client::Client& sourceClient = driver(source).client();
     if (!sourceClient.acknowledge(id) && qos == 2) sourceClient.expectResend(id);
     dirty_[index(source)] = true;
   }
-  pump(sink, driver(sink).client());
 }
 
 

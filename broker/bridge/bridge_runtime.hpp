@@ -79,6 +79,7 @@ class BridgeRuntime {
   void onConnected(Leg leg, client::Client& client, const client::ClientEvent& event);
   void onMessage(Leg source, const client::ClientEvent& event);
   void onPublishDone(Leg sink, const client::ClientEvent& event);
+  void release(Leg source, std::uint64_t tag);
   void pump(Leg sink, client::Client& client);
   void notifyState(bool up);
   void count(Leg source, std::size_t bytes);

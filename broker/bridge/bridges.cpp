@@ -71,6 +71,10 @@ bool Bridges::start(const config::Config& config, event_base* base, Log log,
   }
   if (!errors.empty()) return false;
   for (const config::Bridge& bridge : config.bridges) {
+    if (bridge.protocol != config::BridgeProtocol::V5 && bridge.tryPrivate) {
+      log("bridge " + bridge.name + ": try_private is not sent yet; with MQTT 3.x a topic "
+          "that goes both ways may come back from the upstream (use prefixes, or MQTT 5)");
+    }
     const config::Listener& listener = *localListener(config);
     RuntimeOptions options;
     options.localPort = listener.port;
