@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/config/keyword_bridge.hpp"
+
 namespace midge::config::detail {
 
 namespace {
@@ -141,6 +143,28 @@ void ParseSession::startListener(std::uint16_t port, std::string_view bindAddres
   config_.listeners.push_back(std::move(listener));
   origins_.push_back(Origin{file_, line_});
   current_ = config_.listeners.size() - 1;
+}
+
+Bridge* ParseSession::currentBridge() {
+  return config_.bridges.empty() ? nullptr : &config_.bridges.back();
+}
+
+void ParseSession::startBridge(std::string name) {
+  Bridge bridge;
+  bridge.name = std::move(name);
+  bridge.definedAt = file_ + ":" + std::to_string(line_);
+  config_.bridges.push_back(std::move(bridge));
+  bridgeOrigins_.emplace_back(file_, line_);
+  bridgeClaims_.clear();
+}
+
+bool ParseSession::claimBridgeOnce(std::string_view keyword) {
+  if (!bridgeClaims_.insert(std::string(keyword)).second) {
+    error(std::string(keyword) + ": given twice for bridge '" + currentBridge()->name +
+          "' (Mosquitto refuses this too)");
+    return false;
+  }
+  return true;
 }
 
 void ParseSession::parseText(std::string_view text, const std::string& fileName, int depth) {
@@ -425,6 +449,7 @@ void ParseSession::finishSecurity() {
 
 bool ParseSession::finish(Config& out) {
   finishListeners();
+  checkBridges(*this);
   finishSecurity();
   if (failed()) return false;
   out = std::move(config_);
