@@ -468,6 +468,18 @@ void checkBridges(ParseSession& session) {
     checkSection(report, bridges[i]);
     deriveDefaults(bridges[i], hostName);
   }
+  // Mosquitto's check: two bridges with one local client id would take over each
+  // other's local session.
+  for (std::size_t i = 0; i < bridges.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (bridges[j].name != bridges[i].name &&
+          bridges[j].localClientId == bridges[i].localClientId) {
+        SectionReporter{session, session.bridgeOrigins()[i], bridges[i]}.error(
+            "local_clientid '" + bridges[i].localClientId + "' is already used by the bridge at " +
+            bridges[j].definedAt + "; set a different local_clientid");
+      }
+    }
+  }
 }
 
 bool applyBridgeKeyword(ParseSession& session, const Line& line) {

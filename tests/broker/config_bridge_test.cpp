@@ -343,6 +343,12 @@ TEST(BridgeChecks, SectionLevelProblemsNameTheConnectionLine) {
                       "bridge 'c': no topic line"));
   EXPECT_TRUE(failsAt("listener 1883\n" + minimal("c") + minimal("c"), 5,
                       "bridge 'c': the name is already used by the bridge at test.conf:2"));
+  EXPECT_TRUE(failsAt("listener 1883\n" + minimal("a") + "local_clientid same\n" + minimal("b") +
+                          "local_clientid same\n",
+                      6, "bridge 'b': local_clientid 'same' is already used by the bridge at test.conf:2"));
+  EXPECT_TRUE(failsAt("listener 1883\n" + minimal("a") + "remote_clientid x\n" + minimal("b") +
+                          "local_clientid local.x\n",
+                      6, "local_clientid 'local.x'"));
   EXPECT_TRUE(failsAt("listener 1883\n" + minimal() + "remote_password p\n", 2,
                       "remote_password needs remote_username"));
   EXPECT_TRUE(failsAt("listener 1883\n" + minimal() + "local_password p\n", 2,
