@@ -211,17 +211,13 @@ void onStartType(ParseSession& s, const Line& l, Bridge& b) {
 }
 
 void onNotificationTopic(ParseSession& s, const Line& l, Bridge& b) {
-  const auto word = takeWord(s, l);
-  if (!word) return;
-  if (containsWildcard(*word)) {
-    s.error(name(l) + ": '" + std::string(*word) + "' must not contain the wildcards + or #");
+  auto value = takeString(s, l);
+  if (!value) return;
+  if (containsWildcard(*value)) {
+    s.error(name(l) + ": '" + *value + "' must not contain the wildcards + or #");
     return;
   }
-  if (!isValidUtf8(*word)) {
-    s.error(name(l) + ": value is not valid UTF-8 text");
-    return;
-  }
-  if (s.claimBridgeOnce(l.keyword)) b.notificationTopic = std::string(*word);
+  if (s.claimBridgeOnce(l.keyword)) b.notificationTopic = std::move(*value);
 }
 
 void onTlsVersion(ParseSession& s, const Line& l, Bridge& b) {

@@ -146,7 +146,7 @@ void ParseSession::startListener(std::uint16_t port, std::string_view bindAddres
 }
 
 Bridge* ParseSession::currentBridge() {
-  return config_.bridges.empty() ? nullptr : &config_.bridges.back();
+  return bridge_ ? &config_.bridges[*bridge_] : nullptr;
 }
 
 void ParseSession::startBridge(std::string name) {
@@ -155,11 +155,12 @@ void ParseSession::startBridge(std::string name) {
   bridge.definedAt = file_ + ":" + std::to_string(line_);
   config_.bridges.push_back(std::move(bridge));
   bridgeOrigins_.emplace_back(file_, line_);
-  bridgeClaims_.clear();
+  bridge_ = config_.bridges.size() - 1;
 }
 
 bool ParseSession::claimBridgeOnce(std::string_view keyword) {
-  if (!bridgeClaims_.insert(std::string(keyword)).second) {
+  const std::string key = std::string(keyword) + "@bridge" + std::to_string(*bridge_);
+  if (!claimed_.insert(key).second) {
     error(std::string(keyword) + ": given twice for bridge '" + currentBridge()->name +
           "' (Mosquitto refuses this too)");
     return false;
@@ -171,8 +172,10 @@ void ParseSession::parseText(std::string_view text, const std::string& fileName,
   const std::string savedFile = file_;
   const int savedLine = line_;
   const int savedDepth = depth_;
+  const std::optional<std::size_t> savedBridge = bridge_;
   file_ = fileName;
   depth_ = depth;
+  bridge_.reset();
   if (depth == 0 && mainFile_.empty()) mainFile_ = fileName;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
 
@@ -191,6 +194,7 @@ void ParseSession::parseText(std::string_view text, const std::string& fileName,
   file_ = savedFile;
   line_ = savedLine;
   depth_ = savedDepth;
+  bridge_ = savedBridge;
 }
 
 void ParseSession::parseFile(const std::string& path, int depth) {

@@ -68,8 +68,9 @@ class ParseSession {
   bool securityKeywordSeen() const { return securityKeywordSeen_; }
   void includeDirectory(std::string_view directory);
 
-  // The bridge that bridge keywords apply to: the most recent `connection` (Mosquitto's
-  // rule: a section runs to the next `connection`), or nullptr before the first.
+  // The bridge that bridge keywords apply to: the most recent `connection` of the file
+  // being read, or nullptr before the first. As in Mosquitto, a section runs to the next
+  // `connection` and never into or out of an included file.
   Bridge* currentBridge();
   void startBridge(std::string name);
   // Mosquitto refuses a second value for most bridge keywords within one section.
@@ -112,7 +113,7 @@ class ParseSession {
   bool defaultPortSet_ = false;
   bool securityKeywordSeen_ = false;
   std::vector<std::pair<std::string, int>> bridgeOrigins_;  // file, line
-  std::set<std::string> bridgeClaims_;  // keywords given in the current section
+  std::optional<std::size_t> bridge_;  // index into config_.bridges
   std::set<std::string> claimed_;
   std::string mainFile_;
   std::optional<std::pair<std::uint64_t, std::uint64_t>> mainFileId_;  // device, inode
