@@ -5,6 +5,7 @@
 #include "broker/config/keyword_bridge.hpp"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -387,6 +388,10 @@ struct SectionReporter {
 };
 
 std::string unreadableReason(const std::string& path, bool directory) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) != directory) {
+    return directory ? "not a directory" : "is a directory, not a file (use bridge_capath)";
+  }
   errno = 0;
   if (directory) {
     if (DIR* handle = ::opendir(path.c_str())) {

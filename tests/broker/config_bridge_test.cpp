@@ -365,6 +365,9 @@ TEST(BridgeChecks, TlsFilesAndCombinations) {
                       "bridge_cafile '/nonexistent/ca.pem': No such file or directory"));
   EXPECT_TRUE(failsAt(head + "bridge_capath /nonexistent/certs\n", 2,
                       "bridge_capath '/nonexistent/certs': No such file or directory"));
+  EXPECT_TRUE(failsAt(head + "bridge_cafile " + kSamples + "\n", 2,
+                      "is a directory, not a file (use bridge_capath)"));
+  EXPECT_TRUE(failsAt(head + "bridge_capath " + kReadableFile + "\n", 2, "not a directory"));
   EXPECT_TRUE(failsAt(head + "bridge_insecure true\n", 2,
                       "need bridge_cafile or bridge_capath"));
   EXPECT_TRUE(failsAt(head + ca + ca, 6, "bridge_cafile: given twice"));
