@@ -69,17 +69,25 @@ struct Bridge {
   std::string localUsername;   // the identity the local side uses for ACL checks
   std::string localPassword;
   std::uint16_t keepaliveSeconds = 60;
-  std::uint32_t restartTimeoutBaseSeconds = 5;   // restart_timeout BASE [CAP]
+  // restart_timeout BASE [CAP]: back off from BASE up to CAP. One value (Mosquitto's
+  // constant mode) sets both to it.
+  std::uint32_t restartTimeoutBaseSeconds = 5;
   std::uint32_t restartTimeoutCapSeconds = 30;
   BridgeStartType startType = BridgeStartType::Automatic;
   std::uint32_t idleTimeoutSeconds = 60;          // lazy: disconnect when idle this long
   std::uint32_t threshold = 10;                   // lazy: connect at this many queued
   bool notifications = true;
-  std::string notificationTopic;                  // default: $SYS/broker/connection/NAME/state
+  std::string notificationTopic;  // default: $SYS/broker/connection/REMOTE_CLIENTID/state
   bool notificationsLocalOnly = false;
   bool tryPrivate = true;
   bool outgoingRetain = true;                     // bridge_outgoing_retain
   std::uint32_t maxPacketSize = 0;                // bridge_max_packet_size; 0: no limit
+  // Added for Mosquitto keywords the record lacked (same defaults as Mosquitto):
+  bool attemptUnsubscribe = true;                 // bridge_attempt_unsubscribe
+  std::string bindAddress;                        // bridge_bind_address; empty: any
+  std::uint16_t receiveMaximum = 65535;           // bridge_receive_maximum (MQTT 5)
+  std::uint32_t sessionExpiryInterval = 0;        // bridge_session_expiry_interval (MQTT 5)
+  std::uint16_t maxTopicAlias = 10;               // bridge_max_topic_alias (MQTT 5); 0: none
   // Midge keywords: the disk queue towards the upstream.
   std::size_t maxQueuedMessages = 0;              // 0: the broker's max_queued_messages
   std::size_t maxQueuedBytes = 0;                 // 0: the broker's max_queued_bytes

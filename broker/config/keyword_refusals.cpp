@@ -68,23 +68,6 @@ const Refusal* findRejected(std::string_view keyword) {
   return nullptr;
 }
 
-// Bridge keywords: Midge has no bridge. `connection` opens a bridge section; the lines
-// of that section are skipped after one warning.
-bool isBridgeKeyword(std::string_view keyword) {
-  static const std::string_view kBridge[] = {
-      "address", "addresses", "cleansession", "local_cleansession", "clientid",
-      "remote_clientid", "local_clientid", "idle_timeout", "keepalive_interval",
-      "local_password", "local_username", "notifications", "notifications_local_only",
-      "notification_topic", "password", "remote_password", "username", "remote_username",
-      "restart_timeout", "round_robin", "start_type", "threshold", "topic", "try_private",
-  };
-  if (keyword.substr(0, 7) == "bridge_") return true;
-  for (std::string_view entry : kBridge) {
-    if (entry == keyword) return true;
-  }
-  return false;
-}
-
 void applyIgnored(ParseSession& session, const Line& line, const Ignored& entry) {
   constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
   constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();

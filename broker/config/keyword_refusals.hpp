@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Mosquitto keywords Midge does not implement, each with its reason: ignored (with a
 // warning unless Midge already does what any value asks for), rejected (ignoring them would
-// weaken security or change what a listener speaks), or part of a bridge section. Private
-// to broker/config.
+// weaken security or change what a listener speaks). Private to broker/config.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +36,5 @@ void applyIgnored(ParseSession& session, const Line& line, const Ignored& entry)
 // Known Mosquitto keywords Midge cannot honour without changing who may connect or what a
 // listener speaks: loading the file would be unsafe, so it fails.
 const Refusal* findRejected(std::string_view keyword);
-// Bridge keywords: Midge has no bridge. `connection` opens a bridge section; the lines of
-// that section are skipped after one warning.
-bool isBridgeKeyword(std::string_view keyword);
 
 }  // namespace midge::config::detail

@@ -8,8 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "broker/config/parse_session.hpp"
+#include "broker/config/keyword_bridge.hpp"
 #include "broker/config/keyword_refusals.hpp"
+#include "broker/config/parse_session.hpp"
 #include "broker/config/values.hpp"
 #include "core/codec/framer.hpp"
 
@@ -556,19 +557,7 @@ const Keyword* findKeyword(std::string_view keyword) {
 }  // namespace
 
 void applyKeyword(ParseSession& session, const Line& line) {
-  if (line.keyword == "connection") {
-    const std::string bridgeName = line.words.empty() ? std::string() : std::string(line.words[0]);
-    session.warning("connection: bridges are not supported by Midge; bridge '" + bridgeName +
-                    "' and the bridge lines that follow are ignored");
-    session.enterBridgeSection();
-    return;
-  }
-  if (isBridgeKeyword(line.keyword)) {
-    if (!session.inBridgeSection()) {
-      session.warning(name(line) + ": bridges are not supported by Midge; ignored");
-    }
-    return;
-  }
+  if (applyBridgeKeyword(session, line)) return;
   if (const Keyword* keyword = findKeyword(line.keyword)) {
     keyword->handle(session, line);
     return;

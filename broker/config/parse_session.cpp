@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "broker/config/keyword_bridge.hpp"
+
 namespace midge::config::detail {
 
 namespace {
@@ -143,12 +145,37 @@ void ParseSession::startListener(std::uint16_t port, std::string_view bindAddres
   current_ = config_.listeners.size() - 1;
 }
 
+Bridge* ParseSession::currentBridge() {
+  return bridge_ ? &config_.bridges[*bridge_] : nullptr;
+}
+
+void ParseSession::startBridge(std::string name) {
+  Bridge bridge;
+  bridge.name = std::move(name);
+  bridge.definedAt = file_ + ":" + std::to_string(line_);
+  config_.bridges.push_back(std::move(bridge));
+  bridgeOrigins_.emplace_back(file_, line_);
+  bridge_ = config_.bridges.size() - 1;
+}
+
+bool ParseSession::claimBridgeOnce(std::string_view keyword) {
+  const std::string key = std::string(keyword) + "@bridge" + std::to_string(*bridge_);
+  if (!claimed_.insert(key).second) {
+    error(std::string(keyword) + ": given twice for bridge '" + currentBridge()->name +
+          "' (Mosquitto refuses this too)");
+    return false;
+  }
+  return true;
+}
+
 void ParseSession::parseText(std::string_view text, const std::string& fileName, int depth) {
   const std::string savedFile = file_;
   const int savedLine = line_;
   const int savedDepth = depth_;
+  const std::optional<std::size_t> savedBridge = bridge_;
   file_ = fileName;
   depth_ = depth;
+  bridge_.reset();
   if (depth == 0 && mainFile_.empty()) mainFile_ = fileName;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
 
@@ -167,6 +194,7 @@ void ParseSession::parseText(std::string_view text, const std::string& fileName,
   file_ = savedFile;
   line_ = savedLine;
   depth_ = savedDepth;
+  bridge_ = savedBridge;
 }
 
 void ParseSession::parseFile(const std::string& path, int depth) {
@@ -425,6 +453,7 @@ void ParseSession::finishSecurity() {
 
 bool ParseSession::finish(Config& out) {
   finishListeners();
+  checkBridges(*this);
   finishSecurity();
   if (failed()) return false;
   out = std::move(config_);

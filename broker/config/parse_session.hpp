@@ -68,9 +68,20 @@ class ParseSession {
   bool securityKeywordSeen() const { return securityKeywordSeen_; }
   void includeDirectory(std::string_view directory);
 
-  bool inBridgeSection() const { return inBridge_; }
-  void enterBridgeSection() { inBridge_ = true; }
+  // The bridge that bridge keywords apply to: the most recent `connection` of the file
+  // being read, or nullptr before the first. As in Mosquitto, a section runs to the next
+  // `connection` and never into or out of an included file.
+  Bridge* currentBridge();
+  void startBridge(std::string name);
+  // Mosquitto refuses a second value for most bridge keywords within one section.
+  bool claimBridgeOnce(std::string_view keyword);
+  // Where each bridge's `connection` line is, parallel to config().bridges.
+  const std::vector<std::pair<std::string, int>>& bridgeOrigins() const {
+    return bridgeOrigins_;
+  }
   int depth() const { return depth_; }
+  // "file:line" of the line being parsed.
+  std::string position() const { return file_ + ":" + std::to_string(line_); }
 
   Config& config() { return config_; }
   LogSettings& log() { return config_.log; }
@@ -101,7 +112,8 @@ class ParseSession {
   bool localOnly_ = true;
   bool defaultPortSet_ = false;
   bool securityKeywordSeen_ = false;
-  bool inBridge_ = false;
+  std::vector<std::pair<std::string, int>> bridgeOrigins_;  // file, line
+  std::optional<std::size_t> bridge_;  // index into config_.bridges
   std::set<std::string> claimed_;
   std::string mainFile_;
   std::optional<std::pair<std::uint64_t, std::uint64_t>> mainFileId_;  // device, inode

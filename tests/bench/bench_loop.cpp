@@ -57,6 +57,24 @@ BenchLoop::~BenchLoop() {
   if (epollFd_ >= 0) close(epollFd_);
 }
 
+bool BenchLoop::resolve(std::uint16_t port, sockaddr_storage& address, socklen_t& length,
+                        std::string& error) const {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = getaddrinfo(options_.host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    error = "cannot resolve " + options_.host + ": " + gai_strerror(rc);
+    return false;
+  }
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return true;
+}
+
 bool BenchLoop::open(std::string& error) {
   // Thousands of idle connections need as many descriptors: take the whole hard limit.
   rlimit limit{};
@@ -73,19 +91,10 @@ bool BenchLoop::open(std::string& error) {
     return false;
   }
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(options_.port);
-  const int rc = getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0 || found == nullptr) {
-    error = "cannot resolve " + options_.host + ": " + gai_strerror(rc);
-    return false;
-  }
-  std::memcpy(&address_, found->ai_addr, found->ai_addrlen);
-  addressLength_ = found->ai_addrlen;
-  freeaddrinfo(found);
+  if (!resolve(options_.port, address_, addressLength_, error)) return false;
+  const std::uint16_t subscriberPort =
+      options_.subscriberPort != 0 ? options_.subscriberPort : options_.port;
+  if (!resolve(subscriberPort, subscriberAddress_, subscriberAddressLength_, error)) return false;
 
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -103,18 +112,25 @@ bool BenchLoop::open(std::string& error) {
   return true;
 }
 
-Client& BenchLoop::addClient(ClientEvents& events, std::string clientId) {
+Client& BenchLoop::addClient(ClientEvents& events, std::string clientId,
+                             bool atSubscriberPort) {
   const auto index = static_cast<std::uint32_t>(clients_.size());
+  atSubscriberPort_.push_back(atSubscriberPort);
   clients_.push_back(std::make_unique<Client>(events, index, std::move(clientId), settings_));
   return *clients_.back();
 }
 
 void BenchLoop::startClients() {
   while (handshaking_ < options_.connectConcurrency && nextToStart_ < clients_.size()) {
+    const bool atSubscriberPort = atSubscriberPort_[nextToStart_];
     Client& client = *clients_[nextToStart_++];
     ++handshaking_;
     // A failed start reports through onClosed, whose owner calls handshakeFinished.
-    client.start(address_, addressLength_, epollFd_);
+    if (atSubscriberPort) {
+      client.start(subscriberAddress_, subscriberAddressLength_, epollFd_);
+    } else {
+      client.start(address_, addressLength_, epollFd_);
+    }
   }
 }
 

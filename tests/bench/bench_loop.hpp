@@ -29,7 +29,8 @@ class BenchLoop {
 
   // Clients are started in index order by startClients, at most `concurrency` at once
   // in the handshake; the owner calls handshakeFinished when one is done (either way).
-  Client& addClient(ClientEvents& events, std::string clientId);
+  // A client of the subscriber port (--subscriber-port) when atSubscriberPort is true.
+  Client& addClient(ClientEvents& events, std::string clientId, bool atSubscriberPort = false);
   std::vector<std::unique_ptr<Client>>& clients() noexcept { return clients_; }
   void startClients();
   void handshakeFinished();
@@ -45,6 +46,8 @@ class BenchLoop {
   const ClientSettings& clientSettings() const noexcept { return settings_; }
 
  private:
+  bool resolve(std::uint16_t port, sockaddr_storage& address, socklen_t& length,
+               std::string& error) const;
   void housekeeping(std::uint64_t now);
   void armTimer(std::uint64_t deadlineNs);
 
@@ -52,6 +55,9 @@ class BenchLoop {
   ClientSettings settings_;
   sockaddr_storage address_{};
   socklen_t addressLength_ = 0;
+  sockaddr_storage subscriberAddress_{};
+  socklen_t subscriberAddressLength_ = 0;
+  std::vector<bool> atSubscriberPort_;  // per client index
   int epollFd_ = -1;
   int timerFd_ = -1;
   std::uint64_t armedDeadline_ = 0;

@@ -94,6 +94,8 @@ bool setChoice(const char* name, const char* text, const char* first, const char
 const char* usageText() noexcept {
   return "midge-bench: MQTT load generator (one JSON line on stdout)\n\n"
          "  --host H --port P          broker address (127.0.0.1:1883)\n"
+         "  --subscriber-port P        subscribers connect to this port of the same host\n"
+         "                             (a bridge's upstream); default: --port\n"
          "  --mode pubsub|connections  message load, or idle connections held open\n"
          "  --publishers N --subscribers M\n"
          "  --topic-mode per-publisher|shared\n"
@@ -131,6 +133,8 @@ bool parseBenchOptions(int argc, const char* const* argv, BenchOptions& out,
       else error = "--host expects a name or address";
     } else if (option == "--port") {
       ok = setUnsigned("--port", args.value(), 1, 65535, out.port, error);
+    } else if (option == "--subscriber-port") {
+      ok = setUnsigned("--subscriber-port", args.value(), 1, 65535, out.subscriberPort, error);
     } else if (option == "--mode") {
       bool pubsub = true;
       ok = setChoice("--mode", args.value(), "pubsub", "connections", pubsub, error);

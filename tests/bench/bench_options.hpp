@@ -20,6 +20,9 @@ enum class TopicMode : std::uint8_t { PerPublisher, Shared };
 struct BenchOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
+  // Subscribers connect here when not 0: publishers at a bridge's edge broker, subscribers
+  // at its upstream (the bridge scenarios of tests/bench/compare).
+  std::uint16_t subscriberPort = 0;
   BenchMode mode = BenchMode::PubSub;
   std::uint32_t publishers = 1;
   std::uint32_t subscribers = 1;

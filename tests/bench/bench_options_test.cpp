@@ -30,7 +30,8 @@ TEST(BenchOptions, DefaultsWithoutArguments) {
 TEST(BenchOptions, EveryOptionIsApplied) {
   BenchOptions options;
   std::string error;
-  ASSERT_TRUE(parse({"--host", "localhost", "--port", "18830", "--publishers", "100",
+  ASSERT_TRUE(parse({"--host", "localhost", "--port", "18830", "--subscriber-port", "18831",
+                     "--publishers", "100",
                      "--subscribers", "1", "--topic-mode", "shared", "--wildcard", "--qos", "2",
                      "--inflight", "32", "--qos0-window", "500", "--payload", "256", "--rate", "1000.5", "--duration",
                      "3", "--warmup", "0", "--drain", "4", "--durable", "--version", "5",
@@ -40,6 +41,7 @@ TEST(BenchOptions, EveryOptionIsApplied) {
       << error;
   EXPECT_EQ(options.host, "localhost");
   EXPECT_EQ(options.port, 18830);
+  EXPECT_EQ(options.subscriberPort, 18831);
   EXPECT_EQ(options.publishers, 100u);
   EXPECT_EQ(options.subscribers, 1u);
   EXPECT_EQ(options.topicMode, TopicMode::Shared);
@@ -100,6 +102,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{{"--payload", "19"}, "--payload"},
                       BadCase{{"--port", "0"}, "--port"}, BadCase{{"--port", "65536"}, "--port"},
                       BadCase{{"--port", "12ab"}, "12ab"},
+                      BadCase{{"--subscriber-port", "0"}, "--subscriber-port"},
                       BadCase{{"--rate", "-5"}, "--rate"},
                       BadCase{{"--duration", "abc"}, "--duration"},
                       BadCase{{"--duration", "0"}, "--duration"},

@@ -133,7 +133,8 @@ bool PubSubBench::setUp(std::string& error) {
   publishers_.resize(options_.publishers);
   for (std::uint32_t s = 0; s < options_.subscribers; ++s) {
     Subscriber& subscriber = subscribers_[s];
-    subscriber.client = &loop_.addClient(*this, options_.clientIdPrefix + "s" + std::to_string(s));
+    subscriber.client =
+        &loop_.addClient(*this, options_.clientIdPrefix + "s" + std::to_string(s), true);
     if (shared) {
       subscriber.filter = prefix + (options_.wildcard ? "/#" : "/shared");
     } else {

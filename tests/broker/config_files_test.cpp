@@ -77,6 +77,33 @@ TEST(ConfigFile, UnknownKeywordNamesFileAndLine) {
             main + ":4: error: unknown configuration keyword 'max_inflight_msgs'");
 }
 
+// Mosquitto's rule: a bridge section ends with its file. An included file starts outside
+// any section, and the main file's section goes on after include_dir.
+TEST(ConfigFile, BridgeSectionsDoNotCrossFileBoundaries) {
+  TempDir dir;
+  dir.write("conf.d/a.conf", "connection inner\naddress inner.example\ntopic a/# out\n");
+  const std::string main = dir.write(
+      "midge.conf", "listener 1883\nconnection outer\naddress outer.example\ninclude_dir " +
+                        dir.path("conf.d") + "\ntopic b/# in\n");
+  const FileParse parsed = parsePath(main);
+  ASSERT_TRUE(parsed.ok) << (parsed.diags.empty() ? "" : toString(parsed.diags[0]));
+  ASSERT_EQ(parsed.config.bridges.size(), 2u);
+  EXPECT_EQ(parsed.config.bridges[0].name, "outer");
+  EXPECT_EQ(parsed.config.bridges[0].topics.at(0).pattern, "b/#");
+  EXPECT_EQ(parsed.config.bridges[1].name, "inner");
+  EXPECT_EQ(parsed.config.bridges[1].topics.size(), 1u);
+
+  const std::string stray = dir.write("stray.d/b.conf", "topic c/# out\n");
+  const std::string second = dir.write(
+      "second.conf", "listener 1883\n" "connection outer\naddress outer.example\n"
+                     "topic b/# in\ninclude_dir " + dir.path("stray.d") + "\n");
+  const FileParse refused = parsePath(second);
+  ASSERT_FALSE(refused.ok);
+  EXPECT_EQ(refused.diags.at(0).file, stray);
+  EXPECT_EQ(refused.diags.at(0).line, 1);
+  EXPECT_NE(refused.diags.at(0).message.find("outside a bridge section"), std::string::npos);
+}
+
 TEST(ConfigFile, MissingFileIsFatal) {
   TempDir dir;
   const FileParse parsed = parsePath(dir.path("absent.conf"));

@@ -237,18 +237,20 @@ TEST(Ignored, KeywordsMidgeAlreadyHonoursLoadSilentlyButCheckTheirValue) {
   EXPECT_FALSE(parse("listener 1883\nautosave_interval soon\n").ok);
 }
 
-TEST(Ignored, BridgeSectionIsSkippedAfterOneWarning) {
+// Bridge sections are parsed, not skipped (the details are in config_bridge_test.cpp).
+TEST(Bridges, SectionIsParsedInsteadOfSkipped) {
   const Parsed parsed = parse(
       "listener 1883\n"
       "connection cloud\n"
       "address mqtt.example.com:8883\n"
       "topic sensors/# out 1 \"\" site-a/\n"
-      "bridge_cafile /etc/ssl/ca.pem\n"
       "remote_username site-a\n"
       "cleansession false\n");
   ASSERT_TRUE(parsed.ok) << parsed.allMessages();
-  EXPECT_EQ(parsed.warningCount(), 1) << parsed.allMessages();
-  EXPECT_TRUE(parsed.hasWarningContaining("cloud"));
+  EXPECT_EQ(parsed.warningCount(), 0) << parsed.allMessages();
+  ASSERT_EQ(parsed.config.bridges.size(), 1u);
+  EXPECT_EQ(parsed.config.bridges[0].name, "cloud");
+  EXPECT_EQ(parsed.config.bridges[0].remoteUsername, "site-a");
 }
 
 TEST(Ignored, MosquittoDatabaseNameIsWarnedAbout) {
