@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace midge::bridge {
@@ -64,11 +65,11 @@ client::ClientOptions BridgeRuntime::remoteOptions() const {
   options.version = versionOf(bridge_.protocol);
   options.clientId = bridge_.remoteClientId;
   options.cleanStart = bridge_.cleanSession;
-  options.sessionExpirySeconds = bridge_.cleanSession ? 0 : kSessionExpiryForever;
+  options.sessionExpirySeconds = bridge_.cleanSession ? 0 : bridge_.sessionExpiryInterval;
   options.keepAliveSeconds = bridge_.keepaliveSeconds;
   if (!bridge_.remoteUsername.empty()) options.username = bridge_.remoteUsername;
   if (!bridge_.remotePassword.empty()) options.password = bridge_.remotePassword;
-  options.receiveMaximum = kHeldPerLeg;
+  options.receiveMaximum = std::min(bridge_.receiveMaximum, kHeldPerLeg);
   options.maximumPacketSize = bridge_.maxPacketSize;
   options.deferAcks = true;
   if (bridge_.notifications && !bridge_.notificationsLocalOnly) {
@@ -218,6 +219,12 @@ void BridgeRuntime::onConnected(Leg leg, client::Client& client,
     if (auto id = client.subscribe(subscriptions, driver(leg).nowMs()); !id) {
       log(std::string("cannot subscribe: ") + id.error().detail);
     }
+  }
+  if (leg == Leg::Remote && event.sessionPresent && bridge_.attemptUnsubscribe) {
+    // A resumed upstream session may still hold subscriptions of out-only lines (from an
+    // earlier configuration): they would bring messages nobody asked for.
+    const auto stale = topics_.outOnlyRemoteFilters();
+    if (!stale.empty()) (void)client.unsubscribe(stale, driver(leg).nowMs());
   }
   if (leg == Leg::Remote && bridge_.notifications) notifyState(true);
   pump(leg, client);

@@ -47,6 +47,7 @@ std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config:
     refuse("a queue limit per bridge is not implemented; the broker's max_queued_messages "
            "and max_queued_bytes bound the bridge's queue");
   }
+  if (!bridge.bindAddress.empty()) refuse("bridge_bind_address is not implemented");
   if (bridge.queueFull == config::BridgeQueueFull::RefuseNew) {
     refuse("bridge_queue_full refuse_new is not implemented");
   }
@@ -74,6 +75,12 @@ bool Bridges::start(const config::Config& config, event_base* base, Log log,
     if (bridge.protocol != config::BridgeProtocol::V5 && bridge.tryPrivate) {
       log("bridge " + bridge.name + ": try_private is not sent yet; with MQTT 3.x a topic "
           "that goes both ways may come back from the upstream (use prefixes, or MQTT 5)");
+    }
+    if (bridge.protocol == config::BridgeProtocol::V5 && !bridge.cleanSession &&
+        bridge.sessionExpiryInterval == 0) {
+      log("bridge " + bridge.name + ": bridge_session_expiry_interval 0: the upstream "
+          "forgets the bridge's session when the link drops, and a QoS 2 message in flight "
+          "then may arrive twice; set it to keep exactly once across a dropped link");
     }
     const config::Listener& listener = *localListener(config);
     RuntimeOptions options;

@@ -41,6 +41,19 @@ std::vector<MappedFilter> TopicMap::subscriptions(Side side) const {
   return out;
 }
 
+std::vector<std::string> TopicMap::outOnlyRemoteFilters() const {
+  const std::vector<MappedFilter> subscribed = subscriptions(Side::Remote);
+  std::vector<std::string> out;
+  for (const Line& line : lines_) {
+    if (line.direction != config::BridgeDirection::Out) continue;
+    const std::string filter = line.filterOn(Side::Remote);
+    const bool kept = std::any_of(subscribed.begin(), subscribed.end(),
+                                  [&](const MappedFilter& f) { return f.filter == filter; });
+    if (!kept && std::find(out.begin(), out.end(), filter) == out.end()) out.push_back(filter);
+  }
+  return out;
+}
+
 std::optional<std::string> TopicMap::translate(Side from, const std::string& topic) const {
   const Side to = from == Side::Local ? Side::Remote : Side::Local;
   for (const Line& line : lines_) {

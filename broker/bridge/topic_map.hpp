@@ -31,6 +31,10 @@ class TopicMap {
   // of the in/both lines for the remote side. Duplicates are merged at the highest QoS.
   std::vector<MappedFilter> subscriptions(Side side) const;
 
+  // The remote filters of out-only lines that no in/both line subscribes to upstream
+  // (bridge_attempt_unsubscribe).
+  std::vector<std::string> outOnlyRemoteFilters() const;
+
   // The topic on the other side for a message received on `from`, or nullopt when no line
   // of that direction matches. The first matching line wins, as in Mosquitto.
   std::optional<std::string> translate(Side from, const std::string& topic) const;

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
                                     : midge::config::BridgeProtocol::V311;
   for (int i = 5; i < argc; ++i) bridge.topics.push_back(parseTopic(argv[i]));
   bridge.notificationTopic = "bridge-state/test";
+  bridge.sessionExpiryInterval = 0xFFFFFFFF;  // the upstream keeps the session across drops
   const char* sys = std::getenv("BRIDGE_NOTIFICATION_TOPIC");
   if (sys != nullptr) bridge.notificationTopic = sys;
 

@@ -64,6 +64,12 @@ TEST(TopicMap, SameFilterTwiceIsOneSubscriptionAtTheHigherQos) {
   EXPECT_EQ(local[0].qos, 2);
 }
 
+TEST(TopicMap, OutOnlyRemoteFiltersAreThoseNoInLineSubscribes) {
+  TopicMap map({line("a/#", BridgeDirection::Out, 1, "", "up/"),
+                line("b/#", BridgeDirection::Out, 1), line("b/#", BridgeDirection::In, 1)});
+  EXPECT_EQ(map.outOnlyRemoteFilters(), std::vector<std::string>{"up/a/#"});
+}
+
 TEST(TopicMap, FirstMatchingLineWins) {
   TopicMap map({line("a/b", BridgeDirection::Out, 1, "", "first/"),
                 line("a/#", BridgeDirection::Out, 1, "", "second/")});
