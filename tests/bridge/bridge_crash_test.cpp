@@ -149,6 +149,7 @@ TEST_P(BridgeCrash, KillNineOfMidgeRunningTheBridgeFromItsConfiguration) {
     }
   }
   EXPECT_TRUE(report.empty()) << report << gateway_.log();
+  EXPECT_EQ(gateway_.stop(), 0) << "SIGTERM stops the bridge, then the broker";
 }
 
 std::string versionName(const ::testing::TestParamInfo<int>& param) {
