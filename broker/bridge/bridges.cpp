@@ -24,6 +24,24 @@ std::string loopbackFor(const std::string& bindAddress) {
   return bindAddress;
 }
 
+// What a bridge runs without, said once at start (not refused: the defaults ask for it).
+void logNotices(const config::Bridge& bridge, const Bridges::Log& log) {
+  if (bridge.protocol != config::BridgeProtocol::V5 && bridge.tryPrivate) {
+    log("bridge " + bridge.name + ": try_private is not sent yet; with MQTT 3.x a topic "
+        "that goes both ways may come back from the upstream (use prefixes, or MQTT 5)");
+  }
+  if (bridge.protocol == config::BridgeProtocol::V5 && bridge.maxTopicAlias != 0) {
+    log("bridge " + bridge.name + ": bridge_max_topic_alias has no effect: the bridge "
+        "sends every topic in full");
+  }
+  if (bridge.protocol == config::BridgeProtocol::V5 && !bridge.cleanSession &&
+      bridge.sessionExpiryInterval == 0) {
+    log("bridge " + bridge.name + ": bridge_session_expiry_interval 0: the upstream "
+        "forgets the bridge's session when the link drops, and a QoS 2 message in flight "
+        "then may arrive twice; set it to keep exactly once across a dropped link");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config::Config& config) {
@@ -72,16 +90,7 @@ bool Bridges::start(const config::Config& config, event_base* base, Log log,
   }
   if (!errors.empty()) return false;
   for (const config::Bridge& bridge : config.bridges) {
-    if (bridge.protocol != config::BridgeProtocol::V5 && bridge.tryPrivate) {
-      log("bridge " + bridge.name + ": try_private is not sent yet; with MQTT 3.x a topic "
-          "that goes both ways may come back from the upstream (use prefixes, or MQTT 5)");
-    }
-    if (bridge.protocol == config::BridgeProtocol::V5 && !bridge.cleanSession &&
-        bridge.sessionExpiryInterval == 0) {
-      log("bridge " + bridge.name + ": bridge_session_expiry_interval 0: the upstream "
-          "forgets the bridge's session when the link drops, and a QoS 2 message in flight "
-          "then may arrive twice; set it to keep exactly once across a dropped link");
-    }
+    logNotices(bridge, log);
     const config::Listener& listener = *localListener(config);
     RuntimeOptions options;
     options.localPort = listener.port;
