@@ -352,7 +352,7 @@ TEST_F(RawProtocol, C13_01_Mqtt31ClientConnectsPublishesAndSubscribes) {
 
 // Mosquitto's bridge flag (`try_private`, 0x80 in the level byte) is accepted as
 // Mosquitto accepts it, and the bridge is not sent its own messages back.
-TEST_F(RawProtocol, C13_03_BridgeFlagIsAcceptedAndItsOwnMessagesAreNotEchoed) {
+TEST_F(RawProtocol, C13_04_BridgeFlagIsAcceptedAndItsOwnMessagesAreNotEchoed) {
   RawClient bridge(broker_.port());
   wire::ConnectSpec spec;
   spec.level = 0x84;

@@ -149,7 +149,9 @@ def gateway_conf(port, directory, name, addresses, topics):
         "",
         "connection %s" % name,
         "addresses " + " ".join("127.0.0.1:%d" % a for a in addresses),
-        "clientid %s" % name,
+        # Unique per run: a persistent session left on the cluster by an earlier run (or
+        # by the other gateway binary) must not hand this one old messages.
+        "clientid %s-%s" % (name, uuid.uuid4().hex[:6]),
         "cleansession false",
         "try_private false",
         "bridge_protocol_version mqttv311",
