@@ -292,9 +292,12 @@ def main():
             test_fleet(ports, binary, workdir)
         else:
             fail("unknown test %s" % test)
-    finally:
-        if os.environ.get("RABBIT_TEST_KEEP") is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+    except SystemExit:
+        # The gateways' configurations and logs are what explains a failure.
+        print("kept %s (gateway.conf and gateway.log per gateway)" % workdir, file=sys.stderr)
+        raise
+    if os.environ.get("RABBIT_TEST_KEEP") is None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
