@@ -71,6 +71,9 @@ client::ClientOptions BridgeRuntime::remoteOptions() const {
   if (!bridge_.remotePassword.empty()) options.password = bridge_.remotePassword;
   options.receiveMaximum = std::min(bridge_.receiveMaximum, kHeldPerLeg);
   options.maximumPacketSize = bridge_.maxPacketSize;
+  // Mosquitto's convention for 3.x: a Mosquitto upstream then sends the bridge's own
+  // messages not back to it (the v5 legs use No Local instead).
+  options.bridgeFlag = bridge_.tryPrivate && options.version != codec::ProtocolVersion::V5;
   options.deferAcks = true;
   if (bridge_.notifications && !bridge_.notificationsLocalOnly) {
     // Mosquitto's convention: the upstream says "0" for us when we vanish.

@@ -26,9 +26,9 @@ std::string loopbackFor(const std::string& bindAddress) {
 
 // What a bridge runs without, said once at start (not refused: the defaults ask for it).
 void logNotices(const config::Bridge& bridge, const Bridges::Log& log) {
-  if (bridge.protocol != config::BridgeProtocol::V5 && bridge.tryPrivate) {
-    log("bridge " + bridge.name + ": try_private is not sent yet; with MQTT 3.x a topic "
-        "that goes both ways may come back from the upstream (use prefixes, or MQTT 5)");
+  if (bridge.addresses.size() > 1 && !bridge.roundRobin) {
+    log("bridge " + bridge.name + ": round_robin false: the bridge fails over to the next "
+        "address but does not return to the first one while the link it has works");
   }
   if (bridge.protocol == config::BridgeProtocol::V5 && bridge.maxTopicAlias != 0) {
     log("bridge " + bridge.name + ": bridge_max_topic_alias has no effect: the bridge "
@@ -56,10 +56,6 @@ std::vector<std::string> refusalsFor(const config::Bridge& bridge, const config:
   if (bridge.topics.empty()) refuse("no topic line: nothing to forward");
   if (bridge.startType != config::BridgeStartType::Automatic) {
     refuse("start_type lazy and once are not implemented; use automatic");
-  }
-  if (bridge.addresses.size() > 1 && !bridge.roundRobin) {
-    refuse("returning to the primary address (round_robin false) is not implemented; "
-           "set round_robin true to fail over between the addresses");
   }
   if (bridge.maxQueuedMessages != 0 || bridge.maxQueuedBytes != 0) {
     refuse("a queue limit per bridge is not implemented; the broker's max_queued_messages "

@@ -69,6 +69,7 @@ Status Client::connect(std::uint64_t nowMs) {
   codec::Connect packet;
   packet.version = options_.version;
   packet.cleanStart = options_.cleanStart;
+  packet.bridge = options_.bridgeFlag && options_.version != codec::ProtocolVersion::V5;
   packet.keepAlive = options_.keepAliveSeconds;
   packet.clientId = clientId_;
   if (options_.will) {

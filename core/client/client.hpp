@@ -44,6 +44,11 @@ struct ClientOptions {
   codec::ProtocolVersion version = codec::ProtocolVersion::V311;
   std::string clientId;  // may be empty with cleanStart (v5: the server assigns one)
   bool cleanStart = true;
+  // `try_private`: set 0x80 in the protocol level (3.1, 3.1.1) so that a Mosquitto server
+  // treats us as a bridge and does not send our own messages back. Ignored for v5, which
+  // has No Local per subscription. Servers that do not know the flag (RabbitMQ) refuse
+  // the connection.
+  bool bridgeFlag = false;
   std::uint16_t keepAliveSeconds = 60;  // 0 = no keep-alive
   std::optional<std::string> username;
   std::optional<std::string> password;

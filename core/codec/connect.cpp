@@ -13,15 +13,23 @@ constexpr std::uint8_t kWillFlag = 0x04;
 constexpr std::uint8_t kCleanStartFlag = 0x02;
 constexpr std::uint8_t kReservedFlag = 0x01;
 
+// Mosquitto's bridge flag in the protocol level byte (`try_private`), 3.1 and 3.1.1 only.
+constexpr std::uint8_t kBridgeLevelFlag = 0x80;
+
 constexpr std::string_view kMqttName = "MQTT";
 constexpr std::string_view kMqisdpName = "MQIsdp";
 
-Status readVersion(Reader& reader, ProtocolVersion& version) {
+Status readVersion(Reader& reader, ProtocolVersion& version, bool& bridge) {
   std::string_view name;
   MIDGE_TRY(reader.utf8(name, "CONNECT protocol name truncated",
                         "CONNECT protocol name is not valid UTF-8"));
   std::uint8_t level = 0;
   MIDGE_TRY(reader.u8(level, "CONNECT protocol level truncated"));
+  // Only below 5: an MQTT 5 bridge says what it wants with No Local, as Mosquitto does.
+  if (level == (kBridgeLevelFlag | 3) || level == (kBridgeLevelFlag | 4)) {
+    bridge = true;
+    level = static_cast<std::uint8_t>(level & ~kBridgeLevelFlag);
+  }
   if (name == kMqttName) {
     if (level == 4 || level == 5) {
       version = static_cast<ProtocolVersion>(level);
@@ -45,7 +53,7 @@ Result<Connect> decodeConnect(const Frame& frame, ProtocolVersion) {
   if (frame.flags() != 0) return malformed("CONNECT fixed header flags not 0");
   Connect connect;
   Reader reader(frame.body);
-  MIDGE_TRY(readVersion(reader, connect.version));
+  MIDGE_TRY(readVersion(reader, connect.version, connect.bridge));
   const bool v5 = connect.version == ProtocolVersion::V5;
 
   std::uint8_t flags = 0;
@@ -104,6 +112,9 @@ Status encodeConnect(const Connect& connect, ProtocolVersion, std::vector<std::u
     return Error{ErrorKind::ImplementationError,
                  "CONNECT password without user name needs MQTT 5"};
   }
+  if (v5 && connect.bridge) {
+    return Error{ErrorKind::ImplementationError, "CONNECT bridge flag needs MQTT 3.1 or 3.1.1"};
+  }
   if (connect.will && connect.will->qos > 2) {
     return Error{ErrorKind::ImplementationError, "CONNECT Will QoS above 2"};
   }
@@ -121,7 +132,8 @@ Status encodeConnect(const Connect& connect, ProtocolVersion, std::vector<std::u
   constexpr auto kHeader = static_cast<std::uint8_t>(static_cast<unsigned>(PacketType::Connect) << 4);
   return encodeFrame(kHeader, out, [&](auto& sink) {
     sink.utf8(name, "CONNECT protocol name too long");
-    sink.u8(static_cast<std::uint8_t>(connect.version));
+    const auto level = static_cast<std::uint8_t>(connect.version);
+    sink.u8(connect.bridge ? static_cast<std::uint8_t>(kBridgeLevelFlag | level) : level);
     sink.u8(flags);
     sink.u16(connect.keepAlive);
     if (v5) emitProperties(connect.properties, sink);

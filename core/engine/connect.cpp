@@ -20,6 +20,7 @@ bool isV5(const Connection& connection) {
 // client in it, and dispatch applies it (Broker::refuse).
 Refused Broker::handleConnect(Connection& connection, const codec::Connect& connect) {
   connection.version = connect.version;
+  connection.bridge = connect.bridge;
   Refused refused = checkConnect(connection, connect);
   if (!refused) {
     adoptClientLimits(connection, connect.properties);

@@ -52,6 +52,10 @@ struct Connection {
   bool requestProblemInformation = true;
 
   bool publishWillOnClose = true;  // cleared by DISCONNECT 0x00
+  // CONNECT carried Mosquitto's bridge flag (3.1/3.1.1): its subscriptions get No Local
+  // and Retain As Published, as Mosquitto gives them, so a bridge is not sent its own
+  // messages back.
+  bool bridge = false;
 
   // Rarely used state lives behind one pointer: memory per idle connection is a headline
   // figure, and most connections never use aliases or enhanced authentication.

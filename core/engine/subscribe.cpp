@@ -11,6 +11,8 @@ namespace midge {
 namespace {
 
 constexpr std::uint8_t kV311Failure = 0x80;
+// No Local (0x04) and Retain As Published (0x08): what Mosquitto gives a bridge's subscriptions.
+constexpr std::uint8_t kBridgeSubscriptionOptions = 0x0C;
 
 }  // namespace
 
@@ -130,7 +132,8 @@ void Broker::addSubscription(Session& session, const Connection& connection,
   const bool v5 = connection.version == codec::ProtocolVersion::V5;
   const auto qos = static_cast<std::uint8_t>(
       std::min<int>(codec::subscriptionQos(request.options), connection.maxQos));
-  const std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
+  std::uint8_t options = v5 ? codec::withSubscriptionQos(request.options, qos) : qos;
+  if (connection.bridge) options |= kBridgeSubscriptionOptions;
   const bool existed = router_.subscribe(request.filter, session.index, options, identifier);
   SubscriptionEntry entry{options, identifier};
   session.subscriptions[std::string(request.filter)] = entry;

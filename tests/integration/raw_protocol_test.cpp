@@ -350,6 +350,31 @@ TEST_F(RawProtocol, C13_01_Mqtt31ClientConnectsPublishesAndSubscribes) {
   EXPECT_EQ(wire::parsePublish(bystander_->expect(kPublish)).payload, "to 3.1.1");
 }
 
+// Mosquitto's bridge flag (`try_private`, 0x80 in the level byte) is accepted as
+// Mosquitto accepts it, and the bridge is not sent its own messages back.
+TEST_F(RawProtocol, C13_04_BridgeFlagIsAcceptedAndItsOwnMessagesAreNotEchoed) {
+  RawClient bridge(broker_.port());
+  wire::ConnectSpec spec;
+  spec.level = 0x84;
+  spec.protocolName = "MQTT";
+  spec.clientId = "edge-bridge";
+  bridge.send(wire::connect(spec));
+  EXPECT_EQ(bridge.expect(kConnack).wire(), (ByteVector{0x20, 0x02, 0x00, 0x00}));
+  bridge.send(wire::subscribe(1, "loop/#", 0));
+  EXPECT_EQ(bridge.expect(kSuback).wire(), (ByteVector{0x90, 0x03, 0x00, 0x01, 0x00}));
+  bridge.send(wire::publish("loop/ours", "not back"));
+  RawClient other(broker_.port());
+  wire::ConnectSpec otherSpec;
+  otherSpec.clientId = "other";
+  other.send(wire::connect(otherSpec));
+  other.expect(kConnack);
+  other.send(wire::publish("loop/theirs", "to the bridge"));
+  // Deliveries keep the order of publishing: had our own come back, it would be first.
+  const wire::PublishView first = wire::parsePublish(bridge.expect(kPublish));
+  EXPECT_EQ(first.topic, "loop/theirs");
+  EXPECT_EQ(first.payload, "to the bridge");
+}
+
 TEST_F(RawProtocol, C13_02_V5ClientAndV311ClientInteroperate) {
   auto v5 = connectV5("modern");
   v5->send(wire::subscribe(1, "mix/#", 1, true));

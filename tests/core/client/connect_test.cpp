@@ -2,6 +2,8 @@
 // CONNECT as the server sees it, CONNACK handling, server limits, keep-alive, subscribe.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tests/core/client/client_test_util.hpp"
 
 namespace midge::client::test {
@@ -42,6 +44,42 @@ TEST(ClientConnect, V31SpeaksMQIsdp) {
   EXPECT_NE(text.find("MQIsdp"), std::string::npos);
   const Sent sent = parse(bytes, ProtocolVersion::V31);
   EXPECT_EQ(sent.at<codec::Connect>(0).version, ProtocolVersion::V31);
+}
+
+// The level byte is the 7th byte of a 3.1.1 CONNECT ("MQTT"), the 9th of a 3.1 one.
+TEST(ClientConnect, BridgeFlagSetsBit7OfTheLevelBeforeV5) {
+  for (const auto& [version, levelAt, level] :
+       {std::tuple{ProtocolVersion::V311, 8u, 0x84}, std::tuple{ProtocolVersion::V31, 10u, 0x83}}) {
+    ClientOptions options = optionsFor(version);
+    options.bridgeFlag = true;
+    Client client(options, nullptr);
+    ASSERT_TRUE(client.connect(0));
+    const ByteVector bytes = client.takeBytes();
+    ASSERT_GT(bytes.size(), levelAt);
+    EXPECT_EQ(bytes[levelAt], level);
+    const Sent sent = parse(bytes, version);
+    EXPECT_TRUE(sent.at<codec::Connect>(0).bridge);
+    EXPECT_EQ(sent.at<codec::Connect>(0).version, version);
+  }
+}
+
+TEST(ClientConnect, BridgeFlagIsNotSentWithV5) {
+  ClientOptions options = optionsFor(ProtocolVersion::V5);
+  options.bridgeFlag = true;
+  Client client(options, nullptr);
+  ASSERT_TRUE(client.connect(0));
+  const ByteVector bytes = client.takeBytes();
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes[8], 5);
+  EXPECT_FALSE(parse(bytes, ProtocolVersion::V5).at<codec::Connect>(0).bridge);
+}
+
+TEST(ClientConnect, NoBridgeFlagByDefault) {
+  Client client(optionsFor(ProtocolVersion::V311), nullptr);
+  ASSERT_TRUE(client.connect(0));
+  const ByteVector bytes = client.takeBytes();
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes[8], 4);
 }
 
 TEST(ClientConnect, V5ConnectPropertiesAndNoTopicAliases) {

@@ -104,6 +104,7 @@ struct Describe {
   void operator()(const Connect& p) const {
     out << "CONNECT v" << +static_cast<int>(p.version) << " clean=" << p.cleanStart
         << " keepAlive=" << p.keepAlive << " clientId=\"" << p.clientId << "\" ";
+    if (p.bridge) out << "bridge=1 ";
     if (p.will) {
       out << "will{topic=\"" << p.will->topic << "\" payload=[" << toHex(p.will->payload)
           << "] qos=" << +p.will->qos << " retain=" << p.will->retain << " props{"

@@ -64,6 +64,13 @@ std::vector<BadCase> badCases() {
        kVersion},
       {"ConnectMqisdpLevel4", V311,
        packet(0x10, "00 06 4d 51 49 73 64 70 04 02 00 3c 00 02 63 6c"), kVersion},
+      // The bridge flag exists for 3.1 and 3.1.1 only, and does not change the name's level.
+      {"ConnectBridgeFlagV5", V311,
+       packet(0x10, "00 04 4d 51 54 54 85 02 00 3c 00 00 02 63 6c"), kVersion},
+      {"ConnectMqttBridgeLevel3", V311,
+       packet(0x10, "00 04 4d 51 54 54 83 02 00 3c 00 02 63 6c"), kVersion},
+      {"ConnectMqisdpBridgeLevel4", V311,
+       packet(0x10, "00 06 4d 51 49 73 64 70 84 02 00 3c 00 02 63 6c"), kVersion},
       {"ConnectEmptyBody", V311, packet(0x10, ""), kMalformed},
       {"ConnectNameTruncated", V311, packet(0x10, "00 04 4d 51"), kMalformed},
       {"ConnectLevelMissing", V311, packet(0x10, "00 04 4d 51 54 54"), kMalformed},

@@ -35,6 +35,13 @@ std::vector<ValidCase> validCases() {
       {"ConnectMQIsdpV31", V311,  // the version argument is ignored for CONNECT
        packet(0x10, "00 06 4d 51 49 73 64 70 03 02 00 3c 00 02 63 6c"),
        "CONNECT v3 clean=1 keepAlive=60 clientId=\"cl\" props{}"},
+      // Mosquitto's bridge flag (try_private): 0x80 in the level byte, 3.1 and 3.1.1 only.
+      {"ConnectBridgeFlagV311", V311,
+       packet(0x10, "00 04 4d 51 54 54 84 00 00 3c 00 02 62 72"),
+       "CONNECT v4 clean=0 keepAlive=60 clientId=\"br\" bridge=1 props{}"},
+      {"ConnectBridgeFlagV31", V31,
+       packet(0x10, "00 06 4d 51 49 73 64 70 83 02 00 3c 00 02 62 72"),
+       "CONNECT v3 clean=1 keepAlive=60 clientId=\"br\" bridge=1 props{}"},
       {"ConnectEmptyClientIdPersistent", V311,
        packet(0x10, "00 04 4d 51 54 54 04 00 00 00 00 00"),
        "CONNECT v4 clean=0 keepAlive=0 clientId=\"\" props{}"},

@@ -330,6 +330,10 @@ std::vector<EncodeFailure> encodeFailures() {
   willQos3.will = Will{};
   willQos3.will->qos = 3;
   cases.push_back({"ConnectWillQos3", willQos3, V311});
+  Connect bridgeV5;
+  bridgeV5.version = V5;
+  bridgeV5.bridge = true;
+  cases.push_back({"ConnectBridgeFlagV5", bridgeV5, V5});
   cases.push_back({"AuthBeforeV5", Auth{}, V311});
   Subscribe longFilter;
   longFilter.entries = {{kLong, 0}};

@@ -243,5 +243,59 @@ TEST(EngineConnect, ConnackRespectsTheClientsMaximumPacketSize) {
   EXPECT_EQ(harness.broker().connectedClients(), 1u);
 }
 
+// Mosquitto's bridge flag (0x80 in the level byte, `try_private`): accepted as Mosquitto
+// accepts it, and the bridge is not sent its own messages back, with the retain flag of
+// live messages kept, so that two brokers bridged both ways do not loop.
+codec::Connack connectAsBridge(Client& client, std::string_view clientId) {
+  codec::Connect connect;
+  connect.version = client.version();
+  connect.bridge = true;
+  connect.keepAlive = 60;
+  connect.clientId = clientId;
+  client.send(connect);
+  return client.nextAs<codec::Connack>();
+}
+
+TEST(EngineConnect, BridgeFlagIsAcceptedForV31AndV311) {
+  Harness harness;
+  for (ProtocolVersion version : {ProtocolVersion::V31, ProtocolVersion::V311}) {
+    auto bridge = harness.open(version);
+    EXPECT_EQ(connectAsBridge(*bridge, "bridge-" + std::to_string(static_cast<int>(version)))
+                  .reasonCode,
+              0);
+  }
+  EXPECT_EQ(harness.broker().connectedClients(), 2u);
+}
+
+TEST(EngineConnect, BridgeIsNotSentItsOwnMessagesBack) {
+  Harness harness;
+  auto bridge = harness.open(ProtocolVersion::V311);
+  ASSERT_EQ(connectAsBridge(*bridge, "edge-bridge").reasonCode, 0);
+  bridge->subscribe("fleet/#", 1);
+  auto local = harness.open(ProtocolVersion::V311);
+  local->connect("local");
+  local->subscribe("fleet/#", 1);
+
+  bridge->publish("fleet/a", "from-edge", 0, true);
+  EXPECT_FALSE(bridge->hasPacket());
+  EXPECT_EQ(payloadOf(local->nextAs<codec::Publish>()), "from-edge");
+
+  local->publish("fleet/b", "to-edge", 0, true);
+  const auto delivered = bridge->nextAs<codec::Publish>();
+  EXPECT_EQ(payloadOf(delivered), "to-edge");
+  EXPECT_TRUE(delivered.retain) << "a bridge gets the retain flag as published";
+}
+
+TEST(EngineConnect, PlainV311ClientStillGetsItsOwnMessages) {
+  Harness harness;
+  auto client = harness.open(ProtocolVersion::V311);
+  client->connect("plain");
+  client->subscribe("fleet/#", 0);
+  client->publish("fleet/a", "mine", 0, true);
+  const auto delivered = client->nextAs<codec::Publish>();
+  EXPECT_EQ(payloadOf(delivered), "mine");
+  EXPECT_FALSE(delivered.retain);
+}
+
 }  // namespace
 }  // namespace midge::testing

@@ -68,6 +68,27 @@ INSTANTIATE_TEST_SUITE_P(Versions, UplinkVersions,
 
 // The owner queues what it could not hand to the client (as the bridge's durable session
 // will) and hands it over on every Connected.
+// try_private: Mosquitto accepts level 0x84 and treats the client as a bridge, which it
+// does not send its own messages back to (No Local before v5), while others' arrive.
+TEST_F(UplinkTest, MosquittoAcceptsTheBridgeFlagAndDoesNotEchoOurMessages) {
+  upstream_ = std::make_unique<Upstream>(dir_);
+  ASSERT_TRUE(upstream_->start());
+  client::ClientOptions options = clientOptions(ProtocolVersion::V311, "uplink-bridge");
+  options.bridgeFlag = true;
+  startDriver(options, driverOptions({upstream_->port()}));
+  ASSERT_TRUE(runUntil([&] { return driver_->connected(); }, 5s)) << log_;
+  EXPECT_EQ(refusals_, 0);
+  ASSERT_TRUE(driver_->subscribe({client::Subscription{"loop/#", 1, false, false, 0}}));
+  ASSERT_TRUE(runUntil([&] { return subscribed_; }, 5s));
+  ASSERT_TRUE(driver_->publish(up("loop/ours", "echo?", 1), 1));
+  ASSERT_TRUE(runUntil([&] { return done_.count(1) != 0; }, 5s)) << log_;
+  // Mosquitto routes in order: once a later message from someone else is here, our own
+  // would have been delivered before it.
+  EXPECT_EQ(mosquittoPub("loop/theirs", "hello", 1), 0);
+  ASSERT_TRUE(runUntil([&] { return !received_.empty(); }, 5s));
+  EXPECT_EQ(received_, std::vector<std::string>{"loop/theirs hello"});
+}
+
 TEST_F(UplinkTest, UpstreamKilledAndRestartedLosesNothing) {
   upstream_ = std::make_unique<Upstream>(dir_);
   ASSERT_TRUE(upstream_->start());
