@@ -151,19 +151,30 @@ void onTopic(ParseSession& s, const Line& l, Bridge& b) {
   b.topics.push_back(std::move(*topic));
 }
 
-void onProtocolVersion(ParseSession& s, const Line& l, Bridge& b) {
+// One word from a fixed list; anything else names the list in the error.
+template <typename T, std::size_t N>
+void setChoice(ParseSession& s, const Line& l, const std::pair<std::string_view, T> (&choices)[N],
+               T& out) {
   const auto word = takeWord(s, l);
   if (!word) return;
-  if (*word == "mqttv31") {
-    b.protocol = BridgeProtocol::V31;
-  } else if (*word == "mqttv311") {
-    b.protocol = BridgeProtocol::V311;
-  } else if (*word == "mqttv50") {
-    b.protocol = BridgeProtocol::V5;
-  } else {
-    s.error(name(l) + ": unknown value '" + std::string(*word) +
-            "' (expected mqttv31, mqttv311 or mqttv50)");
+  std::string expected;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (*word == choices[i].first) {
+      out = choices[i].second;
+      return;
+    }
+    expected += std::string(i == 0 ? "" : (i + 1 == N ? " or " : ", ")) +
+                std::string(choices[i].first);
   }
+  s.error(name(l) + ": unknown value '" + std::string(*word) + "' (expected " + expected + ")");
+}
+
+void onProtocolVersion(ParseSession& s, const Line& l, Bridge& b) {
+  static const std::pair<std::string_view, BridgeProtocol> kChoices[] = {
+      {"mqttv31", BridgeProtocol::V31},
+      {"mqttv311", BridgeProtocol::V311},
+      {"mqttv50", BridgeProtocol::V5}};
+  setChoice(s, l, kChoices, b.protocol);
 }
 
 void onRestartTimeout(ParseSession& s, const Line& l, Bridge& b) {
@@ -197,18 +208,11 @@ void onRestartTimeout(ParseSession& s, const Line& l, Bridge& b) {
 }
 
 void onStartType(ParseSession& s, const Line& l, Bridge& b) {
-  const auto word = takeWord(s, l);
-  if (!word) return;
-  if (*word == "automatic") {
-    b.startType = BridgeStartType::Automatic;
-  } else if (*word == "lazy") {
-    b.startType = BridgeStartType::Lazy;
-  } else if (*word == "once") {
-    b.startType = BridgeStartType::Once;
-  } else {
-    s.error(name(l) + ": unknown value '" + std::string(*word) +
-            "' (expected automatic, lazy or once)");
-  }
+  static const std::pair<std::string_view, BridgeStartType> kChoices[] = {
+      {"automatic", BridgeStartType::Automatic},
+      {"lazy", BridgeStartType::Lazy},
+      {"once", BridgeStartType::Once}};
+  setChoice(s, l, kChoices, b.startType);
 }
 
 void onNotificationTopic(ParseSession& s, const Line& l, Bridge& b) {
@@ -264,16 +268,9 @@ void onAlpn(ParseSession& s, const Line& l, Bridge& b) {
 }
 
 void onQueueFull(ParseSession& s, const Line& l, Bridge& b) {
-  const auto word = takeWord(s, l);
-  if (!word) return;
-  if (*word == "drop_new") {
-    b.queueFull = BridgeQueueFull::DropNew;
-  } else if (*word == "refuse_new") {
-    b.queueFull = BridgeQueueFull::RefuseNew;
-  } else {
-    s.error(name(l) + ": unknown value '" + std::string(*word) +
-            "' (expected drop_new or refuse_new)");
-  }
+  static const std::pair<std::string_view, BridgeQueueFull> kChoices[] = {
+      {"drop_new", BridgeQueueFull::DropNew}, {"refuse_new", BridgeQueueFull::RefuseNew}};
+  setChoice(s, l, kChoices, b.queueFull);
 }
 
 #define MIDGE_B(body) [](ParseSession& s, const Line& l, Bridge& b) { body; }
