@@ -151,29 +151,29 @@ void onTopic(ParseSession& s, const Line& l, Bridge& b) {
   b.topics.push_back(std::move(*topic));
 }
 
-// One word from a fixed list; anything else names the list in the error.
+// One word from a fixed list of (value, word); anything else names the list in the error.
 template <typename T, std::size_t N>
-void setChoice(ParseSession& s, const Line& l, const std::pair<std::string_view, T> (&choices)[N],
+void setChoice(ParseSession& s, const Line& l, const std::pair<T, std::string_view> (&choices)[N],
                T& out) {
   const auto word = takeWord(s, l);
   if (!word) return;
   std::string expected;
   for (std::size_t i = 0; i < N; ++i) {
-    if (*word == choices[i].first) {
-      out = choices[i].second;
+    if (*word == choices[i].second) {
+      out = choices[i].first;
       return;
     }
     expected += std::string(i == 0 ? "" : (i + 1 == N ? " or " : ", ")) +
-                std::string(choices[i].first);
+                std::string(choices[i].second);
   }
   s.error(name(l) + ": unknown value '" + std::string(*word) + "' (expected " + expected + ")");
 }
 
 void onProtocolVersion(ParseSession& s, const Line& l, Bridge& b) {
-  static const std::pair<std::string_view, BridgeProtocol> kChoices[] = {
-      {"mqttv31", BridgeProtocol::V31},
-      {"mqttv311", BridgeProtocol::V311},
-      {"mqttv50", BridgeProtocol::V5}};
+  static const std::pair<BridgeProtocol, std::string_view> kChoices[] = {
+      {BridgeProtocol::V31, "mqttv31"},
+      {BridgeProtocol::V311, "mqttv311"},
+      {BridgeProtocol::V5, "mqttv50"}};
   setChoice(s, l, kChoices, b.protocol);
 }
 
@@ -208,10 +208,10 @@ void onRestartTimeout(ParseSession& s, const Line& l, Bridge& b) {
 }
 
 void onStartType(ParseSession& s, const Line& l, Bridge& b) {
-  static const std::pair<std::string_view, BridgeStartType> kChoices[] = {
-      {"automatic", BridgeStartType::Automatic},
-      {"lazy", BridgeStartType::Lazy},
-      {"once", BridgeStartType::Once}};
+  static const std::pair<BridgeStartType, std::string_view> kChoices[] = {
+      {BridgeStartType::Automatic, "automatic"},
+      {BridgeStartType::Lazy, "lazy"},
+      {BridgeStartType::Once, "once"}};
   setChoice(s, l, kChoices, b.startType);
 }
 
@@ -268,8 +268,8 @@ void onAlpn(ParseSession& s, const Line& l, Bridge& b) {
 }
 
 void onQueueFull(ParseSession& s, const Line& l, Bridge& b) {
-  static const std::pair<std::string_view, BridgeQueueFull> kChoices[] = {
-      {"drop_new", BridgeQueueFull::DropNew}, {"refuse_new", BridgeQueueFull::RefuseNew}};
+  static const std::pair<BridgeQueueFull, std::string_view> kChoices[] = {
+      {BridgeQueueFull::DropNew, "drop_new"}, {BridgeQueueFull::RefuseNew, "refuse_new"}};
   setChoice(s, l, kChoices, b.queueFull);
 }
 
