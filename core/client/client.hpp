@@ -186,6 +186,8 @@ class Client {
   void applyServerProperties(const codec::Properties& properties);
   void handlePublish(const codec::Publish& publish);
   void holdPublish(const codec::Publish& publish);
+  void deliver(const codec::Publish& publish);  // the Message event
+  void recordInboundQos2(std::uint16_t packetId);
   void handleAck(const codec::Ack& ack);
   void handlePuback(const codec::Ack& ack);
   void handlePubrec(const codec::Ack& ack);

@@ -185,45 +185,16 @@ void Client::handlePublish(const codec::Publish& publish) {
     fail(Error{ErrorKind::ProtocolError, "more QoS 2 messages in flight than Receive Maximum"});
     return;
   }
-  if (!duplicateQos2) {
-    ClientEvent event;
-    event.kind = ClientEventKind::Message;
-    event.message.topic = std::string(publish.topic);
-    event.message.payload.assign(publish.payload.begin(), publish.payload.end());
-    event.message.qos = publish.qos;
-    event.message.retain = publish.retain;
-    event.message.dup = publish.dup;
-    event.packetId = publish.packetId;
-    if (options_.version == ProtocolVersion::V5) {
-      codec::encodePropertiesBody(publish.properties, event.message.properties);
-    }
-    events_.push_back(std::move(event));
-  }
+  if (!duplicateQos2) deliver(publish);
   if (publish.qos == 1) {
     sendAck(PacketType::Puback, publish.packetId, ReasonCode::Success);
   } else if (publish.qos == 2) {
-    if (!duplicateQos2) {
-      inboundQos2_.insert(publish.packetId);
-      JournalRecord record;
-      record.state = JournalState::InboundReceived;
-      record.packetId = publish.packetId;
-      journalPut(record);
-    }
+    recordInboundQos2(publish.packetId);
     sendAck(PacketType::Pubrec, publish.packetId, ReasonCode::Success);
   }
 }
 
-// deferAcks: delivers a QoS 1/2 message once per packet id and holds its acknowledgement
-// for acknowledge(). A resend of a held id (the server's DUP after a reconnect) is the
-// same message still on its way: neither delivered again nor acknowledged yet.
-void Client::holdPublish(const codec::Publish& publish) {
-  if (held_.count(publish.packetId) != 0) return;
-  if (held_.size() + inboundQos2_.size() >= options_.receiveMaximum &&
-      options_.version == ProtocolVersion::V5) {
-    fail(Error{ErrorKind::ProtocolError, "more QoS 1/2 messages held than Receive Maximum"});
-    return;
-  }
-  held_[publish.packetId] = publish.qos;
+void Client::deliver(const codec::Publish& publish) {
   ClientEvent event;
   event.kind = ClientEventKind::Message;
   event.packetId = publish.packetId;
@@ -238,6 +209,30 @@ void Client::holdPublish(const codec::Publish& publish) {
   events_.push_back(std::move(event));
 }
 
+// The id is journalled with the PUBREC that answers it: a resend is then recognised, also
+// after a restart, and not delivered again.
+void Client::recordInboundQos2(std::uint16_t packetId) {
+  if (!inboundQos2_.insert(packetId).second) return;
+  JournalRecord record;
+  record.state = JournalState::InboundReceived;
+  record.packetId = packetId;
+  journalPut(record);
+}
+
+// deferAcks: delivers a QoS 1/2 message once per packet id and holds its acknowledgement
+// for acknowledge(). A resend of a held id (the server's DUP after a reconnect) is the
+// same message still on its way: neither delivered again nor acknowledged yet.
+void Client::holdPublish(const codec::Publish& publish) {
+  if (held_.count(publish.packetId) != 0) return;
+  if (held_.size() + inboundQos2_.size() >= options_.receiveMaximum &&
+      options_.version == ProtocolVersion::V5) {
+    fail(Error{ErrorKind::ProtocolError, "more QoS 1/2 messages held than Receive Maximum"});
+    return;
+  }
+  held_[publish.packetId] = publish.qos;
+  deliver(publish);
+}
+
 Status Client::acknowledge(std::uint16_t packetId) {
   auto it = held_.find(packetId);
   if (it == held_.end()) {
@@ -250,22 +245,12 @@ Status Client::acknowledge(std::uint16_t packetId) {
     if (connected) sendAck(PacketType::Puback, packetId, ReasonCode::Success);
     return Status::success();
   }
-  inboundQos2_.insert(packetId);
-  JournalRecord record;
-  record.state = JournalState::InboundReceived;
-  record.packetId = packetId;
-  journalPut(record);
+  recordInboundQos2(packetId);
   if (connected) sendAck(PacketType::Pubrec, packetId, ReasonCode::Success);
   return Status::success();
 }
 
-void Client::expectResend(std::uint16_t packetId) {
-  if (!inboundQos2_.insert(packetId).second) return;
-  JournalRecord record;
-  record.state = JournalState::InboundReceived;
-  record.packetId = packetId;
-  journalPut(record);
-}
+void Client::expectResend(std::uint16_t packetId) { recordInboundQos2(packetId); }
 
 void Client::handleAck(const codec::Ack& ack) {
   switch (ack.type) {
