@@ -142,8 +142,7 @@ void BridgeRuntime::rebuildForwarding() {
     for (const client::JournalRecord& record : journal_->records(sink)) {
       if (client::isInbound(record.state) || record.tag == 0) continue;
       const auto id = static_cast<std::uint16_t>(record.tag & 0xFFFF);
-      forwarding_[index(other(sink))][id] = record.tag;
-      forwardingQos_[index(other(sink))][id] = record.message.qos;
+      forwarding_[index(other(sink))][id] = Forwarded{record.tag, record.message.qos, 0};
       if ((record.tag >> 16) >= nextSerial_) nextSerial_ = (record.tag >> 16) + 1;
     }
   }
@@ -209,7 +208,6 @@ void BridgeRuntime::onConnected(Leg leg, client::Client& client,
   if (!event.sessionPresent) {
     // The source forgot its session: the packet ids we are forwarding name nothing now.
     forwarding_[index(leg)].clear();
-    forwardingQos_[index(leg)].clear();
   }
   std::vector<client::Subscription> subscriptions;
   for (const MappedFilter& filter :
@@ -273,9 +271,7 @@ void BridgeRuntime::onMessage(Leg source, const client::ClientEvent& event) {
   auto& forwarding = forwarding_[index(source)];
   if (forwarding.count(event.packetId) != 0) return;  // a resend of one on its way
   const std::uint64_t tag = (nextSerial_++ << 16) | event.packetId;
-  forwarding[event.packetId] = tag;
-  forwardingQos_[index(source)][event.packetId] = message.qos;
-  payloadSize_[tag] = message.payload.size();
+  forwarding[event.packetId] = Forwarded{tag, message.qos, message.payload.size()};
   pending_[index(sink)].push_back({tag, std::move(message)});
   pump(sink, driver(sink).client());
 }
@@ -307,9 +303,8 @@ void BridgeRuntime::onPublishDone(Leg sink, const client::ClientEvent& event) {
   if (event.tag == 0) return;  // a notification
   const auto& forwarding = forwarding_[index(other(sink))];
   const auto found = forwarding.find(static_cast<std::uint16_t>(event.tag & 0xFFFF));
-  if (found != forwarding.end() && found->second == event.tag) {
-    const auto size = payloadSize_.find(event.tag);  // unknown for messages restored
-    count(other(sink), size == payloadSize_.end() ? 0 : size->second);
+  if (found != forwarding.end() && found->second.tag == event.tag) {
+    count(other(sink), found->second.payloadBytes);
   }
   release(other(sink), event.tag);
   pump(sink, driver(sink).client());
@@ -320,11 +315,9 @@ void BridgeRuntime::release(Leg source, std::uint64_t tag) {
   const auto id = static_cast<std::uint16_t>(tag & 0xFFFF);
   auto& forwarding = forwarding_[index(source)];
   auto found = forwarding.find(id);
-  if (found != forwarding.end() && found->second == tag) {
-    const std::uint8_t qos = forwardingQos_[index(source)][id];
+  if (found != forwarding.end() && found->second.tag == tag) {
+    const std::uint8_t qos = found->second.qos;
     forwarding.erase(found);
-    forwardingQos_[index(source)].erase(id);
-    payloadSize_.erase(tag);
     // Same commit as this removal: the source's acknowledgement (for QoS 2 its journalled
     // packet id, which also answers a resend arriving after a restart).
     client::Client& sourceClient = driver(source).client();

@@ -97,15 +97,19 @@ class BridgeRuntime {
   std::unique_ptr<BridgeJournal> journal_;
   std::unique_ptr<port::ClientDriver> local_;
   std::unique_ptr<port::ClientDriver> remote_;
-  // Per source leg: packet id -> the tag of the message the other leg is forwarding.
-  std::map<std::uint16_t, std::uint64_t> forwarding_[2];
-  std::map<std::uint16_t, std::uint8_t> forwardingQos_[2];
+  // A source's message the other leg is forwarding.
+  struct Forwarded {
+    std::uint64_t tag = 0;
+    std::uint8_t qos = 0;
+    std::size_t payloadBytes = 0;  // for the statistics; 0 for one restored from the journal
+  };
+  // Per source leg: packet id -> the message the other leg is forwarding.
+  std::map<std::uint16_t, Forwarded> forwarding_[2];
   // Per sink leg: messages waiting for a connection or room in the in-flight window.
   std::deque<Pending> pending_[2];
   bool dirty_[2] = {false, false};  // the leg's client was called outside its own flush
   std::uint64_t nextSerial_ = 1;
   BridgeStats stats_;
-  std::map<std::uint64_t, std::size_t> payloadSize_;  // tag -> bytes, for the statistics
   bool stopping_ = false;
 };
 
