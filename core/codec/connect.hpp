@@ -40,8 +40,9 @@ struct Connect {
 // the version argument is ignored. Errors: an unknown protocol name is Malformed; a known
 // name with another level is UnsupportedVersion (answer with CONNACK 0x84, or return
 // code 1 in 3.1.1 format); level 0x83 ("MQIsdp") and 0x84 ("MQTT") are 3.1 and 3.1.1 with
-// the bridge flag, 0x85 is UnsupportedVersion; the reserved flag, Will QoS 3, Will QoS/Retain without the Will
-// flag, a password without a user name before v5, and trailing bytes are Malformed;
+// the bridge flag, 0x85 is UnsupportedVersion; the reserved flag, Will QoS 3, Will
+// QoS/Retain without the Will flag, a password without a user name before v5, and trailing
+// bytes are Malformed;
 // Authentication Data without an Authentication Method is a ProtocolError. Client
 // identifier length limits are broker policy and are not checked here.
 Result<Connect> decodeConnect(const Frame& frame,

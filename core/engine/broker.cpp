@@ -119,7 +119,8 @@ void Broker::dispatch(Connection& connection, codec::Packet& packet) {
 }
 
 // Forced inline into its one caller: the split from dispatch must not cost a call per packet.
-[[gnu::always_inline]] inline Refused Broker::handlePacket(Connection& connection, codec::Packet& packet) {
+[[gnu::always_inline]] inline
+Refused Broker::handlePacket(Connection& connection, codec::Packet& packet) {
   if (auto* connect = std::get_if<codec::Connect>(&packet)) {
     return handleConnect(connection, *connect);
   }

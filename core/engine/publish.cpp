@@ -45,7 +45,8 @@ Refused Broker::handlePublish(Connection& connection, codec::Publish& publish) {
 }
 
 // What the protocol forbids a client's PUBLISH: each breach ends the connection.
-[[gnu::always_inline]] inline Refused Broker::checkPublishProtocol(Connection& connection, codec::Publish& publish) {
+[[gnu::always_inline]] inline
+Refused Broker::checkPublishProtocol(Connection& connection, codec::Publish& publish) {
   const bool v5 = isV5(connection);
   if (publish.qos > connection.maxQos) {
     return Refusal::connection(ReasonCode::QoSNotSupported, "PUBLISH above max_qos");
@@ -72,7 +73,8 @@ Refused Broker::handlePublish(Connection& connection, codec::Publish& publish) {
 }
 
 // A resend of a QoS 2 message we already took: acknowledged, never delivered twice.
-[[gnu::always_inline]] inline bool Broker::acknowledgeResentQos2(Connection& connection, const codec::Publish& publish) {
+[[gnu::always_inline]] inline
+bool Broker::acknowledgeResentQos2(Connection& connection, const codec::Publish& publish) {
   if (connection.session->inboundQos2.count(publish.packetId) == 0) return false;
   queueAck(connection, codec::PacketType::Pubrec, publish.packetId, ReasonCode::Success);
   return true;
@@ -89,7 +91,8 @@ Refused Broker::handlePublish(Connection& connection, codec::Publish& publish) {
 
 // What the broker's policy refuses (payload format, size, ACL, memory): acknowledged with
 // the reason where the version can say it (Broker::refuse decides how).
-[[gnu::always_inline]] inline Refused Broker::admitPublishPolicy(Connection& connection, const codec::Publish& publish) {
+[[gnu::always_inline]] inline
+Refused Broker::admitPublishPolicy(Connection& connection, const codec::Publish& publish) {
   Session& session = *connection.session;
   const codec::PacketType ackType = ackTypeFor(publish);
   if (publish.properties.payloadFormatIndicator.value_or(0) == 1 &&
@@ -126,7 +129,8 @@ Refused Broker::handlePublish(Connection& connection, codec::Publish& publish) {
 }
 
 // The message is taken: stored once, retained, routed, then acknowledged.
-[[gnu::always_inline]] inline void Broker::takePublish(Connection& connection, const codec::Publish& publish) {
+[[gnu::always_inline]] inline
+void Broker::takePublish(Connection& connection, const codec::Publish& publish) {
   Session& session = *connection.session;
   std::vector<std::uint8_t> properties;
   if (isV5(connection)) encodePassThroughProperties(publish.properties, properties);
